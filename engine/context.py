@@ -1,0 +1,112 @@
+"""Per-event working state: validated fields, canonical numbers, normalized text.
+
+An :class:`EventContext` is built once per event (validation happens here, so a
+bad field raises :class:`rules.errors.EventError` naming it) and then handed to
+every matcher. Normalization and extraction are computed at most once, and only
+for events that have text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
+from rules.errors import EventError
+from rules.phone import canonical_number
+
+MAX_ID_CHARS = 128
+MAX_NUMBER_CHARS = 40
+MAX_TEXT_CHARS = 4096  # a 10-part concatenated SMS is ~700 characters; leave room
+MAX_DURATION_MS = 48 * 3600 * 1000
+# GSM alphanumeric sender IDs ("ICBC", "JD-Notice"): allowed for senders, matched as text.
+_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._-]{1,20}$")
+PARTY_FIELDS = ("caller", "callee", "sender", "recipient")
+
+
+@dataclass(slots=True)
+class EventContext:
+    """One event being decided, with everything matchers share."""
+
+    event: Event
+    kind: str  # "call" | "message" | "call_ended"
+    numbers: dict[str, int]  # party field -> number key
+    text: str = ""
+    normalized_text: str = ""
+    origin: tuple[int, ...] | list[int] = ()
+    extracted: list[object] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    shadow_matches: list[Match] = field(default_factory=list)
+    runtime: object | None = None  # per-process mutable state (velocity counters), if any
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of the normalized text back to the original text."""
+        if not self.origin or start >= len(self.origin):
+            return start, end
+        o_start = self.origin[start]
+        o_end = self.origin[end - 1] + 1 if end - 1 < len(self.origin) else len(self.text)
+        return o_start, o_end
+
+
+def _check_id(value: str, name: str) -> None:
+    if len(value) > MAX_ID_CHARS:
+        raise EventError(name, f"is longer than {MAX_ID_CHARS} characters")
+
+
+def _number(value: str, name: str, default_cc: str) -> int:
+    if not value or not value.strip():
+        raise EventError(name, "is empty")
+    if len(value) > MAX_NUMBER_CHARS:
+        raise EventError(name, f"is longer than {MAX_NUMBER_CHARS} characters")
+    try:
+        return int(canonical_number(value, default_cc))
+    except ValueError as exc:
+        raise EventError(name, str(exc)) from None
+
+
+def _check_ingress(value: object) -> None:
+    try:
+        Ingress(value)
+    except ValueError:
+        raise EventError("ingress", f"{value!r} is not a known ingress") from None
+
+
+def _check_timestamp(value: int) -> None:
+    if value < 0:
+        raise EventError("timestamp_ms", "must not be negative")
+
+
+def build_context(event: Event, default_cc: str) -> EventContext:
+    """Validate ``event`` and canonicalise its numbers; raise EventError on a bad field."""
+    if isinstance(event, MessageEvent):
+        _check_id(event.message_id, "message_id")
+        _check_ingress(event.ingress)
+        _check_timestamp(event.timestamp_ms)
+        numbers = {"recipient": _number(event.recipient, "recipient", default_cc)}
+        if not event.sender or not event.sender.strip():
+            raise EventError("sender", "is empty")
+        if not _ALPHANUMERIC_SENDER.match(event.sender):
+            numbers["sender"] = _number(event.sender, "sender", default_cc)
+        if not isinstance(event.text, str):
+            raise EventError("text", "must be a string")
+        if len(event.text) > MAX_TEXT_CHARS:
+            raise EventError("text", f"is longer than {MAX_TEXT_CHARS} characters "
+                                     f"({len(event.text)})")
+        return EventContext(event, "message", numbers, text=event.text)
+    if isinstance(event, CallEvent):
+        _check_id(event.call_id, "call_id")
+        _check_ingress(event.ingress)
+        _check_timestamp(event.timestamp_ms)
+        numbers = {"caller": _number(event.caller, "caller", default_cc),
+                   "callee": _number(event.callee, "callee", default_cc)}
+        return EventContext(event, "call", numbers)
+    if isinstance(event, CallEndedEvent):
+        _check_id(event.call_id, "call_id")
+        _check_timestamp(event.timestamp_ms)
+        if not 0 <= event.duration_ms <= MAX_DURATION_MS:
+            raise EventError("duration_ms", f"must be from 0 to {MAX_DURATION_MS} "
+                                            f"(48 hours), not {event.duration_ms}")
+        numbers = {"caller": _number(event.caller, "caller", default_cc),
+                   "callee": _number(event.callee, "callee", default_cc)}
+        return EventContext(event, "call_ended", numbers)
+    raise EventError("event", f"unsupported event type {type(event).__name__}")

@@ -1,0 +1,100 @@
+"""The one mutable thing on the decision path: which Snapshot is current.
+
+Activation is one reference swap under a lock; readers take ``holder.current``
+once per request without locking (a reference read is atomic in CPython), so
+a reload never blocks or mixes versions inside a request. The holder also keeps
+the status that ``GetStatus`` and health report: what is loaded, from where,
+and the last reload error (the current snapshot keeps serving after an error).
+
+>>> holder = SnapshotHolder()
+>>> holder.current is None
+True
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from engine.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class HolderStatus:
+    """What GetStatus reports."""
+
+    version: str = ""
+    digest: str = ""
+    source: str = ""
+    loaded_at: float = 0.0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    stage_times: Mapping[str, float] = field(default_factory=dict)
+    last_error: str = ""
+    last_error_at: float = 0.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class SnapshotHolder:
+    """Holds the active Snapshot; swaps it atomically; remembers the last error."""
+
+    def __init__(self, runtime: object | None = None) -> None:
+        self._lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._loaded_at = 0.0
+        self._last_error = ""
+        self._last_error_at = 0.0
+        self._extra: dict[str, str] = {}
+        self._listeners: list[Callable[[Snapshot], None]] = []
+        #: Per-process mutable state shared by all snapshots (velocity counters).
+        self.runtime = runtime
+
+    @property
+    def current(self) -> Snapshot | None:
+        """The active snapshot; read it once per request."""
+        return self._current
+
+    def swap(self, snapshot: Snapshot) -> Snapshot | None:
+        """Make ``snapshot`` current; return the previous one. Clears the last error."""
+        with self._lock:
+            previous, self._current = self._current, snapshot
+            self._loaded_at = time.time()
+            self._last_error, self._last_error_at = "", 0.0
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(snapshot)
+        return previous
+
+    def record_error(self, message: str) -> None:
+        """Remember a failed load or reload; the current snapshot keeps serving."""
+        with self._lock:
+            self._last_error, self._last_error_at = message, time.time()
+
+    def set_extra(self, key: str, value: str) -> None:
+        """Extra status facts (Redis connection state, replica id) for GetStatus."""
+        with self._lock:
+            self._extra[key] = value
+
+    def add_listener(self, callback: Callable[[Snapshot], None]) -> None:
+        """Call ``callback(snapshot)`` after every swap (and now, if one is active)."""
+        with self._lock:
+            self._listeners.append(callback)
+            current = self._current
+        if current is not None:
+            callback(current)
+
+    def status(self) -> HolderStatus:
+        with self._lock:
+            snap = self._current
+            return HolderStatus(
+                version=snap.version if snap else "",
+                digest=snap.digest if snap else "",
+                source=snap.source if snap else "",
+                loaded_at=self._loaded_at,
+                counts=dict(snap.counts) if snap else {},
+                stage_times=dict(snap.stage_times) if snap else {},
+                last_error=self._last_error,
+                last_error_at=self._last_error_at,
+                extra=dict(self._extra),
+            )

@@ -1,0 +1,150 @@
+"""Keyword rules: single-keyword lists and all-of / any-of / none-of combinations.
+
+Every term of every keyword rule is normalized once at compile time with the
+same :class:`engine.normalize.Normalizer` the messages go through, de-duplicated
+and compiled into one :class:`engine.kwscan.KeywordScanner`. A message is
+scanned once; rules are then evaluated only if one of their positive terms
+occurred, so 10^5 rules cost nothing for a message that hits none of them.
+
+A matching rule reports one :class:`Match` whose span is its first positive
+term's occurrence mapped back to the original (disguised) text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.context import EventContext
+from engine.kwscan import KeywordScanner
+from engine.matchers import CompileInput, MatcherSpec, register_matcher
+from engine.normalize import Normalizer
+from engine.types import Match
+from rules.errors import Problem, RuleSetError
+from rules.model import KeywordComboRule, KeywordListRule, RuleMeta
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """One keyword rule over term ids."""
+
+    meta: RuleMeta
+    all_of: tuple[int, ...]
+    any_of: tuple[int, ...]
+    none_of: tuple[int, ...]
+    min_any: int
+    is_list: bool  # a keyword list: any one term fires it
+
+    def fires(self, present: dict[int, tuple[int, int]]) -> bool:
+        if self.is_list:
+            return True  # only reached when one of its terms is present
+        if any(t not in present for t in self.all_of):
+            return False
+        if self.any_of and sum(t in present for t in self.any_of) < self.min_any:
+            return False
+        return not any(t in present for t in self.none_of)
+
+    def first_hit(self, present: dict[int, tuple[int, int]]) -> tuple[int, int, int]:
+        hits = [(present[t], t) for t in (*self.all_of, *self.any_of) if t in present]
+        (start, end), term = min(hits)
+        return term, start, end
+
+
+class KeywordMatcher:
+    """The compiled keyword stage of one snapshot (live or shadow)."""
+
+    def __init__(self, rules: Sequence[KeywordListRule | KeywordComboRule],
+                 normalizer: Normalizer) -> None:
+        self.normalizer = normalizer
+        term_ids: dict[str, int] = {}
+        problems: list[Problem] = []
+
+        def ids(terms: Sequence[str], meta: RuleMeta) -> tuple[int, ...]:
+            out = []
+            for term in terms:
+                folded = normalizer.normalize_keyword(term)
+                if not folded:
+                    problems.append(Problem(f"keyword {term!r} is empty once normalized",
+                                            file=meta.file, line=meta.line, rule_id=meta.id))
+                    continue
+                out.append(term_ids.setdefault(folded, len(term_ids)))
+            return tuple(dict.fromkeys(out))
+
+        self.rules: list[_Compiled] = []
+        for rule in rules:
+            if isinstance(rule, KeywordListRule):
+                self.rules.append(_Compiled(rule.meta, (), ids(rule.terms, rule.meta), (), 1,
+                                            True))
+            else:
+                self.rules.append(_Compiled(rule.meta, ids(rule.all_of, rule.meta),
+                                            ids(rule.any_of, rule.meta),
+                                            ids(rule.none_of, rule.meta), rule.min_any, False))
+        if problems:
+            raise RuleSetError(problems)
+        self.terms: tuple[str, ...] = tuple(term_ids)
+        self.scanner = KeywordScanner.build(self.terms)
+        triggers: list[list[int]] = [[] for _ in self.terms]
+        for index, compiled in enumerate(self.rules):
+            for term in (*compiled.all_of, *compiled.any_of):
+                triggers[term].append(index)
+        self.triggers: tuple[tuple[int, ...], ...] = tuple(tuple(t) for t in triggers)
+
+    def warm(self) -> None:
+        self.scanner.scan("warm")
+        self.scanner.scan_batch(["warm", "up"])
+
+    def _emit(self, ctx: EventContext, present: dict[int, tuple[int, int]], shadow: bool) -> None:
+        candidates = sorted({r for t in present for r in self.triggers[t]})
+        sink = ctx.shadow_matches if shadow else ctx.matches
+        for index in candidates:
+            rule = self.rules[index]
+            if not rule.fires(present):
+                continue
+            _, start, end = rule.first_hit(present)
+            o_start, o_end = ctx.original_span(start, end)
+            m = rule.meta
+            sink.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
+                              m.action, m.score, o_start, o_end))
+
+    def _present(self, hits: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+        present: dict[int, tuple[int, int]] = {}
+        for term, end in hits:
+            if term not in present:
+                present[term] = (end - len(self.terms[term]), end)
+        return present
+
+    def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
+        texts = [c for c in contexts if c.normalized_text]
+        if not texts or not self.terms:
+            return
+        if len(texts) == 1:
+            ctx = texts[0]
+            hits = self.scanner.scan(ctx.normalized_text)
+            if hits:
+                self._emit(ctx, self._present(hits), shadow)
+            return
+        msg, term, end = self.scanner.scan_batch([c.normalized_text for c in texts])
+        if not len(msg):
+            return
+        bounds = np.flatnonzero(np.diff(msg)) + 1
+        starts = [0, *bounds.tolist()]
+        stops = [*bounds.tolist(), len(msg)]
+        msg_l, term_l, end_l = msg.tolist(), term.tolist(), end.tolist()
+        for s, e in zip(starts, stops, strict=True):
+            hits = list(zip(term_l[s:e], end_l[s:e], strict=True))
+            self._emit(texts[msg_l[s]], self._present(hits), shadow)
+
+
+def _build(inp: CompileInput) -> KeywordMatcher | None:
+    rules = [r for r in inp.rules if isinstance(r, KeywordListRule | KeywordComboRule)]
+    if not rules:
+        return None
+    normalizer = inp.shared["normalizer"]
+    assert isinstance(normalizer, Normalizer)
+    return KeywordMatcher(rules, normalizer)
+
+
+register_matcher(MatcherSpec("build keyword automata", ("keyword_list", "keyword"), _build,
+                             order=30))

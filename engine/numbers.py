@@ -1,0 +1,158 @@
+"""Number lists: exact entries, prefixes and ranges, for party numbers and numbers in text.
+
+Precedence (documented in the README, tested in tests/test_precedence.py):
+
+1. The most specific level that lists the number decides: an exact entry beats
+   any prefix, a longer prefix beats a shorter one (a range is the set of
+   prefixes that covers it, see ``rules.phone.range_to_prefixes``).
+2. Within that level, ``allow`` beats everything; otherwise every rule listing
+   the number at that level matches (a block and a score rule both report).
+3. Only rules whose ``applies_to`` names the field are considered for it; a
+   level with no rule for the field does not hide a less specific level that has.
+
+All numbers of a batch go through one exact lookup and one longest-prefix
+lookup per field in the numba index (:mod:`engine.numindex`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.context import EventContext
+from engine.matchers import CompileInput, MatcherSpec, register_matcher
+from engine.numindex import NumberIndex
+from engine.types import Match
+from rules.model import NUMBER_FIELDS, NumberListRule, RuleMeta
+
+Combo = tuple[int, ...]  # indexes of the rules that list one key at one level
+
+
+class _ComboTable:
+    """Distinct sets of rules, numbered; single-rule sets get the rule's own index."""
+
+    def __init__(self, n_rules: int) -> None:
+        self.combos: list[Combo] = [(i,) for i in range(n_rules)]
+        self._ids: dict[Combo, int] = {c: i for i, c in enumerate(self.combos)}
+
+    def id_of(self, combo: Combo) -> int:
+        if combo not in self._ids:
+            self._ids[combo] = len(self.combos)
+            self.combos.append(combo)
+        return self._ids[combo]
+
+
+def _group(keys: npt.NDArray[np.int64], rule_ids: npt.NDArray[np.int64], table: _ComboTable
+           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    """Unique keys and, for each, the combo id of the rules listing it (vectorised)."""
+    if keys.size == 0:
+        return keys, np.empty(0, dtype=np.int32)
+    order = np.lexsort((rule_ids, keys))
+    k, r = keys[order], rule_ids[order]
+    first = np.empty(k.size, dtype=bool)
+    first[0] = True
+    np.not_equal(k[1:], k[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    values = r[starts].astype(np.int32)
+    sizes = np.diff(np.append(starts, k.size))
+    for pos in np.flatnonzero(sizes > 1).tolist():  # keys on several lists: few
+        s = int(starts[pos])
+        combo = tuple(sorted(set(r[s : s + int(sizes[pos])].tolist())))
+        values[pos] = table.id_of(combo)
+    return k[starts], values
+
+
+class NumberMatcher:
+    """Compiled number lists of one snapshot (live or shadow)."""
+
+    def __init__(self, rules: Sequence[NumberListRule]) -> None:
+        self.metas: tuple[RuleMeta, ...] = tuple(r.meta for r in rules)
+        self.applies: tuple[frozenset[str], ...] = tuple(frozenset(r.applies_to) for r in rules)
+        self.combo_table = _ComboTable(len(rules))
+        keys = np.concatenate([r.exact for r in rules]) if rules else np.empty(0, np.int64)
+        ids = np.repeat(np.arange(len(rules), dtype=np.int64), [len(r.exact) for r in rules])
+        uniq, values = _group(keys, ids, self.combo_table)
+        self.exact = NumberIndex.build(uniq, values)
+        self.prefix: dict[str, NumberIndex] = {}
+        for field in NUMBER_FIELDS:
+            chosen = [(i, r) for i, r in enumerate(rules) if field in r.applies_to and len(
+                r.prefixes)]
+            pkeys = np.concatenate([r.prefixes for _, r in chosen]) if chosen else np.empty(
+                0, np.int64)
+            pids = np.repeat(np.array([i for i, _ in chosen], dtype=np.int64),
+                             [len(r.prefixes) for _, r in chosen])
+            puniq, pvalues = _group(pkeys, pids, self.combo_table)
+            self.prefix[field] = NumberIndex.build(puniq, pvalues)
+
+    @property
+    def nbytes(self) -> int:
+        return self.exact.nbytes + sum(p.nbytes for p in self.prefix.values())
+
+    def warm(self) -> None:
+        probe = np.array([8613800138000], dtype=np.int64)
+        self.exact.lookup(probe)
+        for index in self.prefix.values():
+            index.lookup_longest_prefix(probe)
+
+    def resolve(self, keys: npt.NDArray[np.int64], fields: Sequence[str]) -> list[Combo]:
+        """For each (key, field): the rules that decide it, allow already applied."""
+        exact = self.exact.lookup(keys).tolist()
+        out: list[Combo] = [()] * len(fields)
+        need_prefix: dict[str, list[int]] = {}
+        for i, (cid, field) in enumerate(zip(exact, fields, strict=True)):
+            combo = self._for_field(cid, field) if cid >= 0 else ()
+            if combo:
+                out[i] = combo
+            else:
+                need_prefix.setdefault(field, []).append(i)
+        for field, positions in need_prefix.items():
+            index = self.prefix[field]
+            if not len(index):
+                continue
+            found = index.lookup_longest_prefix(keys[positions]).tolist()
+            for pos, cid in zip(positions, found, strict=True):
+                if cid >= 0:
+                    out[pos] = self._with_allow_first(self.combo_table.combos[cid])
+        return out
+
+    def _for_field(self, combo_id: int, field: str) -> Combo:
+        combo = tuple(i for i in self.combo_table.combos[combo_id] if field in self.applies[i])
+        return self._with_allow_first(combo)
+
+    def _with_allow_first(self, combo: Combo) -> Combo:
+        allowed = tuple(i for i in combo if self.metas[i].action == "allow")
+        return allowed or combo
+
+    def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
+        owners: list[tuple[EventContext, str, str, int, int]] = []
+        keys: list[int] = []
+        fields: list[str] = []
+        for ctx in contexts:
+            for field, key in ctx.numbers.items():
+                owners.append((ctx, field, f"+{key}", -1, -1))
+                keys.append(key)
+                fields.append(field)
+            for item in ctx.extracted:
+                if getattr(item, "kind", "") == "phone":
+                    owners.append((ctx, "text", getattr(item, "raw", ""), item.start, item.end))  # type: ignore[attr-defined]
+                    keys.append(int(item.value))  # type: ignore[attr-defined]
+                    fields.append("text")
+        if not keys:
+            return
+        resolved = self.resolve(np.asarray(keys, dtype=np.int64), fields)
+        for (ctx, field, shown, start, end), combo in zip(owners, resolved, strict=True):
+            sink = ctx.shadow_matches if shadow else ctx.matches
+            for i in combo:
+                m = self.metas[i]
+                sink.append(Match(m.id, m.kind, m.category, field, shown, m.action, m.score,
+                                  start, end))
+
+
+def _build(inp: CompileInput) -> NumberMatcher | None:
+    rules = [r for r in inp.rules if isinstance(r, NumberListRule)]
+    return NumberMatcher(rules) if rules else None
+
+
+register_matcher(MatcherSpec("build number index", ("number_list",), _build, order=10))

@@ -1,0 +1,438 @@
+"""The gRPC service, end to end: real servers on free ports, real clients, no mocks.
+
+Covers every RPC, health (NOT_SERVING -> SERVING), reflection, deadlines, bad input,
+overload, client disconnects, graceful shutdown on SIGTERM and ``--workers``.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import pytest
+from fixtures_grpc import ServerProcess, free_port, health_status
+from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+import server
+from engine.types import Action, MessageEvent
+from proto.interceptor.v1 import interceptor_pb2 as pb
+from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
+from rules import DEFAULT_RULESET_DIR
+
+FRAUD_SMS = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
+BENIGN_SMS = "今晚一起吃饭吗"
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+pytest_plugins = ["fixtures_grpc"]
+
+
+def sms(message_id: str = "m1", text: str = BENIGN_SMS, **kw: Any) -> pb.MessageEvent:
+    fields: dict[str, Any] = {
+        "sender": "13800138000", "recipient": "13900139000", "ingress": pb.INGRESS_DOMESTIC,
+    }
+    fields.update(kw)
+    return pb.MessageEvent(message_id=message_id, text=text, **fields)
+
+
+def call(call_id: str = "c1", **kw: Any) -> pb.CallEvent:
+    fields: dict[str, Any] = {
+        "caller": "13800138000", "callee": "13900139000", "ingress": pb.INGRESS_DOMESTIC,
+    }
+    fields.update(kw)
+    return pb.CallEvent(call_id=call_id, **fields)
+
+
+def stub_for(target: str | int) -> pb_grpc.InterceptorStub:
+    address = f"127.0.0.1:{target}" if isinstance(target, int) else target
+    return pb_grpc.InterceptorStub(grpc.insecure_channel(address))
+
+
+class Feeder:
+    """A client-side request iterator we can push to, for holding streams open."""
+
+    def __init__(self) -> None:
+        self._q: queue.SimpleQueue[pb.Event | None] = queue.SimpleQueue()
+
+    def send(self, event: pb.Event) -> None:
+        self._q.put(event)
+
+    def close(self) -> None:
+        self._q.put(None)
+
+    def __iter__(self) -> Iterator[pb.Event]:
+        while (item := self._q.get()) is not None:
+            yield item
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+# -- every RPC ----------------------------------------------------------------------------------
+
+
+def test_check_message_blocks_fraud_and_passes_chat(grpc_stub: pb_grpc.InterceptorStub) -> None:
+    version = grpc_stub.GetStatus(pb.GetStatusRequest()).ruleset_version
+    fraud = grpc_stub.CheckMessage(sms("f1", FRAUD_SMS, sender="10690000123"), timeout=5)
+    assert fraud.action == pb.ACTION_BLOCK
+    assert fraud.event_id == "f1"
+    assert fraud.matches and all(m.rule_id for m in fraud.matches)
+    assert fraud.ruleset_version == version != ""
+    chat = grpc_stub.CheckMessage(sms("b1", BENIGN_SMS), timeout=5)
+    assert chat.action == pb.ACTION_PASS
+    assert chat.ruleset_version == version
+
+
+def test_check_call_and_report_call_ended(grpc_stub: pb_grpc.InterceptorStub) -> None:
+    decision = grpc_stub.CheckCall(call("c1"), timeout=5)
+    assert decision.event_id == "c1"
+    assert decision.action == pb.ACTION_PASS
+    assert decision.ruleset_version
+    ended = grpc_stub.ReportCallEnded(
+        pb.CallEndedEvent(call_id="c1", caller="13800138000", callee="13900139000",
+                          duration_ms=4000), timeout=5)
+    assert ended.event_id == "c1"
+    assert ended.action != pb.ACTION_UNSPECIFIED
+
+
+def test_check_batch_keeps_order(grpc_stub: pb_grpc.InterceptorStub) -> None:
+    events = []
+    for i in range(30):
+        text = FRAUD_SMS if i % 3 == 0 else BENIGN_SMS
+        events.append(pb.Event(message=sms(f"m{i}", text, sender="10690000123")))
+    events.append(pb.Event(call=call("c-last")))
+    reply = grpc_stub.CheckBatch(pb.CheckBatchRequest(events=events), timeout=5)
+    assert [d.event_id for d in reply.decisions] == [f"m{i}" for i in range(30)] + ["c-last"]
+    for i in range(30):
+        expected = pb.ACTION_BLOCK if i % 3 == 0 else pb.ACTION_PASS
+        assert reply.decisions[i].action == expected, i
+    assert len({d.ruleset_version for d in reply.decisions}) == 1
+
+
+def test_check_stream_decides_in_order(grpc_stub: pb_grpc.InterceptorStub) -> None:
+    events = [
+        pb.Event(message=sms(f"s{i}", FRAUD_SMS if i % 2 else BENIGN_SMS, sender="10690000123"))
+        for i in range(500)
+    ]
+    decisions = list(grpc_stub.CheckStream(iter(events), timeout=10))
+    assert [d.event_id for d in decisions] == [f"s{i}" for i in range(500)]
+    assert [d.action for d in decisions[:4]] == [pb.ACTION_PASS, pb.ACTION_BLOCK] * 2
+
+
+def test_stream_bad_event_gets_error_decision_and_stream_goes_on(
+    grpc_stub: pb_grpc.InterceptorStub,
+) -> None:
+    events = [
+        pb.Event(message=sms("ok1")),
+        pb.Event(message=sms("bad", sender="")),
+        pb.Event(),
+        pb.Event(message=sms("ok2")),
+    ]
+    decisions = list(grpc_stub.CheckStream(iter(events), timeout=10))
+    assert [d.event_id for d in decisions] == ["ok1", "bad", "", "ok2"]
+    assert decisions[0].action == decisions[3].action == pb.ACTION_PASS
+    assert decisions[1].action == pb.ACTION_UNSPECIFIED
+    assert "sender" in decisions[1].errors[0]
+    assert "no event set" in decisions[2].errors[0]
+
+
+def test_get_status_reports_the_active_ruleset(
+    grpc_service: server.Service, grpc_stub: pb_grpc.InterceptorStub
+) -> None:
+    status = grpc_stub.GetStatus(pb.GetStatusRequest(), timeout=5)
+    snapshot = grpc_service.holder.current
+    assert snapshot is not None
+    assert status.ruleset_version == snapshot.version
+    assert status.digest == snapshot.digest
+    assert status.source
+    assert status.loaded_at_ms > 0
+    assert status.counts and all(v >= 0 for v in status.counts.values())
+    assert status.serving
+    assert status.pid == os.getpid()
+    assert status.replica_id
+    assert status.last_error == ""
+    assert status.max_concurrent == grpc_service.servicer.admission.limit
+
+
+def test_remote_check_for_operators(grpc_service: server.Service) -> None:
+    event = MessageEvent(message_id="r1", sender="10690000123", recipient="13900139000",
+                         text=FRAUD_SMS)
+    decision = server.remote_check(f"127.0.0.1:{grpc_service.port}", event)
+    assert decision.action == Action.BLOCK
+    assert grpc_service.holder.current is not None
+    assert decision.ruleset_version == grpc_service.holder.current.version
+
+
+# -- health and reflection ----------------------------------------------------------------------
+
+
+def test_health_not_serving_until_first_snapshot(
+    make_service: Callable[..., server.Service],
+) -> None:
+    service = make_service(empty=True)
+    target = f"127.0.0.1:{service.port}"
+    assert health_status(target) == NOT_SERVING
+    assert health_status(target, server.SERVICE_NAME) == NOT_SERVING
+    with pytest.raises(grpc.RpcError) as err:
+        stub_for(target).CheckMessage(sms(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert not stub_for(target).GetStatus(pb.GetStatusRequest(), timeout=5).serving
+    server.load_local(service.holder, DEFAULT_RULESET_DIR)
+    assert health_status(target) == SERVING
+    assert health_status(target, server.SERVICE_NAME) == SERVING
+    assert stub_for(target).CheckMessage(sms(), timeout=5).action == pb.ACTION_PASS
+
+
+def test_reflection_lists_the_services(grpc_channel: grpc.Channel) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(grpc_channel)
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    reply = next(iter(stub.ServerReflectionInfo(iter([request]), timeout=5)))
+    names = {s.name for s in reply.list_services_response.service}
+    assert {"interceptor.v1.Interceptor", "grpc.health.v1.Health"} <= names
+
+
+# -- deadlines ------------------------------------------------------------------------------------
+
+
+def test_unary_deadline_expiry(
+    grpc_service: server.Service, grpc_stub: pb_grpc.InterceptorStub
+) -> None:
+    # A full batch takes tens of milliseconds to decide; 1 ms cannot be met.
+    events = [pb.Event(message=sms(f"m{i}", FRAUD_SMS)) for i in range(4096)]
+    with pytest.raises(grpc.RpcError) as err:
+        grpc_stub.CheckBatch(pb.CheckBatchRequest(events=events), timeout=0.001)
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert wait_until(lambda: grpc_service.servicer.admission.in_flight == 0)
+    assert grpc_stub.CheckMessage(sms(), timeout=5).action == pb.ACTION_PASS
+
+
+def test_stream_deadline_ends_server_work(
+    grpc_service: server.Service, grpc_stub: pb_grpc.InterceptorStub
+) -> None:
+    feeder = Feeder()
+    replies = grpc_stub.CheckStream(iter(feeder), timeout=0.5)
+    feeder.send(pb.Event(message=sms("d1")))
+    assert next(iter(replies)).event_id == "d1"
+    with pytest.raises(grpc.RpcError) as err:
+        next(iter(replies))  # the client never half-closes: the deadline ends the stream
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert wait_until(lambda: grpc_service.servicer.admission.open_streams == 0)
+    feeder.close()
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+BAD_MESSAGES = [
+    (sms(sender=""), "sender"),
+    (sms(sender="not-a-number!"), "sender"),
+    (sms(recipient="+86 abc"), "recipient"),
+    (sms(text="诈" * 5000), "text"),  # 15,000 UTF-8 bytes, over the 8 KiB default
+    (sms(ingress=42), "ingress"),
+]
+
+
+@pytest.mark.parametrize(("request_", "field"), BAD_MESSAGES, ids=[f for _, f in BAD_MESSAGES])
+def test_bad_message_is_invalid_argument_naming_the_field(
+    grpc_stub: pb_grpc.InterceptorStub, request_: pb.MessageEvent, field: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        grpc_stub.CheckMessage(request_, timeout=5)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in (err.value.details() or "")
+    assert grpc_stub.CheckMessage(sms(), timeout=5).action == pb.ACTION_PASS  # still serving
+
+
+def test_bad_call_fields(grpc_stub: pb_grpc.InterceptorStub) -> None:
+    for request_, field in [(call(caller=""), "caller"), (call(ingress=-3), "ingress")]:
+        with pytest.raises(grpc.RpcError) as err:
+            grpc_stub.CheckCall(request_, timeout=5)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field in (err.value.details() or "")
+
+
+BAD_BATCHES = [
+    ([], "events"),
+    ([pb.Event(message=sms())] * 4097, "events"),
+    ([pb.Event(message=sms()), pb.Event()], "events[1]"),
+    ([pb.Event(message=sms()), pb.Event(message=sms(ingress=9))], "events[1].ingress"),
+    ([pb.Event(call=call())] * 2 + [pb.Event(message=sms(sender=""))], "events[2].sender"),
+]
+
+
+@pytest.mark.parametrize(("events", "field"), BAD_BATCHES, ids=[f for _, f in BAD_BATCHES])
+def test_bad_batch_is_invalid_argument_naming_the_field(
+    grpc_stub: pb_grpc.InterceptorStub, events: list[pb.Event], field: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        grpc_stub.CheckBatch(pb.CheckBatchRequest(events=events), timeout=5)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (err.value.details() or "").startswith(field)
+    ok = grpc_stub.CheckBatch(pb.CheckBatchRequest(events=[pb.Event(message=sms())]), timeout=5)
+    assert len(ok.decisions) == 1
+
+
+# -- overload and disconnects -------------------------------------------------------------------
+
+
+def test_overload_is_refused_quickly(make_service: Callable[..., server.Service]) -> None:
+    service = make_service(max_concurrent=2)
+    stub = stub_for(service.port)
+    feeders = [Feeder(), Feeder()]
+    streams = [stub.CheckStream(iter(f), timeout=30) for f in feeders]
+    for i, (feeder, replies) in enumerate(zip(feeders, streams, strict=True)):
+        feeder.send(pb.Event(message=sms(f"hold{i}")))
+        assert next(iter(replies)).event_id == f"hold{i}"  # both streams admitted and held open
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CheckMessage(sms(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert time.monotonic() - started < 1.0
+    # Health and status still answer while saturated.
+    assert health_status(f"127.0.0.1:{service.port}") == SERVING
+    assert stub.GetStatus(pb.GetStatusRequest(), timeout=5).in_flight == 2
+    for feeder, replies in zip(feeders, streams, strict=True):
+        feeder.close()
+        assert list(replies) == []
+    assert wait_until(lambda: service.servicer.admission.in_flight == 0)
+    assert stub.CheckMessage(sms(), timeout=5).action == pb.ACTION_PASS
+
+
+def test_client_disconnect_mid_stream_leaves_no_work(
+    make_service: Callable[..., server.Service],
+) -> None:
+    service = make_service()
+    stub = stub_for(service.port)
+    readers_before = sum(t.name == "stream-reader" for t in threading.enumerate())
+    feeder = Feeder()
+    replies = stub.CheckStream(iter(feeder), timeout=30)
+    for i in range(50):
+        feeder.send(pb.Event(message=sms(f"x{i}")))
+    assert next(iter(replies)).event_id == "x0"
+    assert service.servicer.admission.open_streams == 1
+    replies.cancel()  # the client goes away mid-stream
+    assert wait_until(lambda: service.servicer.admission.open_streams == 0)
+    assert wait_until(
+        lambda: sum(t.name == "stream-reader" for t in threading.enumerate()) == readers_before
+    )
+    assert service.servicer.admission.in_flight == 0
+    feeder.close()
+
+
+# -- processes: graceful shutdown and workers ---------------------------------------------------
+
+
+def test_sigterm_lets_in_flight_stream_finish(
+    server_process: Callable[..., ServerProcess],
+) -> None:
+    handle = server_process("--grace", "10")
+    stub = stub_for(handle.target)
+    feeder = Feeder()
+    replies = stub.CheckStream(iter(feeder), timeout=30)
+    feeder.send(pb.Event(message=sms("before")))
+    assert next(iter(replies)).event_id == "before"
+    handle.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)  # the server is now draining
+    for i in range(20):
+        feeder.send(pb.Event(message=sms(f"after{i}", FRAUD_SMS, sender="10690000123")))
+    feeder.close()
+    rest = list(replies)  # the in-flight stream completes with every decision
+    assert [d.event_id for d in rest] == [f"after{i}" for i in range(20)]
+    assert all(d.action == pb.ACTION_BLOCK for d in rest)
+    assert handle.proc.wait(timeout=15) == 0
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CheckMessage(sms(), timeout=2)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_workers_share_one_port(server_process: Callable[..., ServerProcess]) -> None:
+    handle = server_process("--workers", "2")
+    pids: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(pids) < 2 and time.monotonic() < deadline:
+        # A fresh channel (own connection) each time, so the kernel can pick either worker.
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(handle.target, options=options) as channel:
+            try:
+                status = pb_grpc.InterceptorStub(channel).GetStatus(
+                    pb.GetStatusRequest(), timeout=5)
+            except grpc.RpcError:
+                continue
+            if status.serving:
+                pids.add(status.pid)
+    assert len(pids) == 2, pids
+    assert handle.proc.pid not in pids  # the supervisor serves nothing itself
+    handle.proc.send_signal(signal.SIGTERM)
+    assert handle.proc.wait(timeout=30) == 0
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_bad_rules_dir_exits_with_error(server_process: Callable[..., ServerProcess]) -> None:
+    handle = server_process("--rules", "/nonexistent/ruleset", wait=False)
+    assert handle.proc.wait(timeout=60) != 0
+
+
+# -- following Redis (needs engine.reloader and a redis-server binary) --------------------------
+
+
+def test_redis_without_rules_waits_for_first_version(
+    make_service: Callable[..., server.Service], tmp_path: Any
+) -> None:
+    reloader = pytest.importorskip("engine.reloader")
+    store = pytest.importorskip("rules.store")
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.skip("no redis-server binary")
+    port = free_port()
+    proc = subprocess.Popen([redis_server, "--port", str(port), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        wait_until(lambda: _redis_up(url), timeout=10)
+        service = server.serve(server.ServeConfig(port=0, redis=url))
+        try:
+            target = f"127.0.0.1:{service.port}"
+            assert health_status(target) == NOT_SERVING
+            assert reloader is not None and store is not None
+            store.push_ruleset(url, DEFAULT_RULESET_DIR)  # the store helper's publish call
+            assert wait_until(lambda: health_status(target) == SERVING, timeout=10)
+            status = stub_for(target).GetStatus(pb.GetStatusRequest(), timeout=5)
+            assert status.redis_url.startswith("redis://127.0.0.1")
+        finally:
+            service.stop(grace=0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _redis_up(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.RedisError:
+        return False

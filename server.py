@@ -33,6 +33,7 @@ Design notes (why, not what):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -69,6 +70,8 @@ DEFAULT_PORT = 50051
 _HEADROOM_THREADS = 8
 # A stream decides at most this many queued events per decide_batch call.
 _STREAM_CHUNK = 256
+# Events a stream may have read but not yet decided.
+_STREAM_QUEUE = 4 * _STREAM_CHUNK
 # Keepalive: find clients that vanished without closing (so their streams end).
 _KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -214,11 +217,15 @@ class InterceptorServicer(pb_grpc.InterceptorServicer):
         self, request_iterator: Iterator[pb.Event], context: grpc.ServicerContext
     ) -> Iterator[pb.Decision]:
         self._enter(context, stream=True)
+        # Bounded, so a client that sends faster than we decide is slowed by HTTP/2 flow
+        # control instead of growing this queue without limit.
+        inbox: queue.Queue[Any] = queue.Queue(maxsize=_STREAM_QUEUE)
+        finished = threading.Event()
         try:
-            inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-            context.add_callback(lambda: inbox.put(_END))  # RPC over: wake the loop below
+            context.add_callback(lambda: _offer_end(inbox))  # RPC over: wake the loop below
             threading.Thread(
-                target=_pump, args=(request_iterator, inbox), name="stream-reader", daemon=True
+                target=_pump, args=(request_iterator, inbox, finished), name="stream-reader",
+                daemon=True,
             ).start()
             while True:
                 chunk = [inbox.get()]
@@ -237,6 +244,7 @@ class InterceptorServicer(pb_grpc.InterceptorServicer):
                 if ended:
                     return
         finally:
+            finished.set()  # a reader blocked on a full inbox gives up
             self.admission.leave(stream=True)
 
     def _decide_chunk(
@@ -281,15 +289,29 @@ class InterceptorServicer(pb_grpc.InterceptorServicer):
         )
 
 
-def _pump(requests: Iterator[pb.Event], inbox: queue.SimpleQueue[Any]) -> None:
+def _pump(
+    requests: Iterator[pb.Event], inbox: queue.Queue[Any], finished: threading.Event
+) -> None:
     """Move a stream's requests into ``inbox``; ends when the client half-closes or goes away."""
     try:
         for msg in requests:
-            inbox.put(msg)
+            while True:
+                try:
+                    inbox.put(msg, timeout=0.1)
+                    break
+                except queue.Full:
+                    if finished.is_set():  # the handler is gone: nobody will read this
+                        return
     except grpc.RpcError:
         pass  # cancelled, deadline exceeded or peer gone: the RPC is over
     finally:
-        inbox.put(_END)
+        _offer_end(inbox)
+
+
+def _offer_end(inbox: queue.Queue[Any]) -> None:
+    # A full inbox needs no marker: the handler drains it and then sees the RPC is inactive.
+    with contextlib.suppress(queue.Full):
+        inbox.put_nowait(_END)
 
 
 def _decide_or_error(snapshot: Snapshot, event: Event, runtime: object) -> Decision | str:
@@ -306,6 +328,74 @@ def _pb_event_id(msg: pb.Event) -> str:
     if kind in ("call", "call_ended"):
         return str(getattr(msg, kind).call_id)
     return ""
+
+
+class RpcMetrics(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Prometheus counters per Interceptor RPC (count by status code, latency) and per action."""
+
+    _PREFIX = f"/{SERVICE_NAME}/"
+
+    def __init__(self) -> None:
+        import prometheus_client as prom
+
+        self.requests = prom.Counter(
+            "interceptor_rpc_total", "Interceptor RPCs by method and status", ["rpc", "code"])
+        self.latency = prom.Histogram(
+            "interceptor_rpc_seconds", "Interceptor RPC latency", ["rpc"],
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0))
+        self.decisions = prom.Counter(
+            "interceptor_decisions_total", "Decisions by action", ["action"])
+
+    def _count(self, reply: Any) -> None:
+        decisions = reply.decisions if isinstance(reply, pb.CheckBatchResponse) else (reply,)
+        for d in decisions:
+            if isinstance(d, pb.Decision):
+                self.decisions.labels(pb.Action.Name(d.action)).inc()
+
+    def _done(self, rpc: str, started: float, context: grpc.ServicerContext) -> None:
+        code = context.code() or grpc.StatusCode.OK  # type: ignore[attr-defined]
+        self.requests.labels(rpc, code.name).inc()
+        self.latency.labels(rpc).observe(time.perf_counter() - started)
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not method.startswith(self._PREFIX):
+            return handler
+        rpc = method[len(self._PREFIX):]
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            def unary(request: Any, context: grpc.ServicerContext) -> Any:
+                started = time.perf_counter()
+                try:
+                    reply = inner(request, context)
+                    self._count(reply)
+                    return reply
+                finally:
+                    self._done(rpc, started, context)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary, handler.request_deserializer, handler.response_serializer)
+        if handler.stream_stream is not None:
+            inner_stream = handler.stream_stream
+
+            def stream(requests: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                started = time.perf_counter()
+                try:
+                    for reply in inner_stream(requests, context):
+                        self._count(reply)
+                        yield reply
+                finally:
+                    self._done(rpc, started, context)
+
+            return grpc.stream_stream_rpc_method_handler(
+                stream, handler.request_deserializer, handler.response_serializer)
+        return handler
 
 
 # -- assembling and running a server -------------------------------------------------------
@@ -330,7 +420,9 @@ class Service:
         self.server.stop(grace).wait()
 
 
-def grpc_server(config: ServeConfig) -> grpc.Server:
+def grpc_server(
+    config: ServeConfig, interceptors: list[grpc.ServerInterceptor[Any, Any]] | None = None
+) -> grpc.Server:
     """An unstarted ``grpc.Server`` with the service's options (``bench/noop_server.py`` too)."""
     slots = config.max_concurrent + _HEADROOM_THREADS
     options: list[tuple[str, Any]] = [
@@ -343,6 +435,7 @@ def grpc_server(config: ServeConfig) -> grpc.Server:
         futures.ThreadPoolExecutor(max_workers=slots, thread_name_prefix="grpc"),
         options=options,
         maximum_concurrent_rpcs=slots,
+        interceptors=interceptors,
     )
 
 
@@ -351,7 +444,8 @@ def build_server(config: ServeConfig, holder: SnapshotHolder) -> Service:
 
     Health is NOT_SERVING until ``holder`` has a snapshot; it flips on the first swap.
     """
-    server = grpc_server(config)
+    # Metrics wrap handlers only when asked for: no cost on the hot path otherwise.
+    server = grpc_server(config, [RpcMetrics()] if config.metrics_port else None)
     servicer = InterceptorServicer(holder, config)
     pb_grpc.add_InterceptorServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
@@ -550,7 +644,7 @@ def _supervise(config: ServeConfig) -> int:
 
 
 def _start_metrics(port: int) -> None:
-    """Prometheus exporter (process metrics plus the gRPC counters registered here)."""
+    """Prometheus exporter: process metrics plus ``RpcMetrics``."""
     import prometheus_client
 
     prometheus_client.start_http_server(port, addr="127.0.0.1")

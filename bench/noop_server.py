@@ -21,9 +21,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-import server  # noqa: E402
-from proto.interceptor.v1 import interceptor_pb2 as pb  # noqa: E402
-from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc  # noqa: E402
+import server
+from proto.interceptor.v1 import interceptor_pb2 as pb
+from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
 
 
 class NoopServicer(pb_grpc.InterceptorServicer):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 import engine.contacts
@@ -28,7 +29,7 @@ import engine.keywords
 import engine.numbers  # noqa: F401  (registers its matcher)
 from engine import kwscan, numindex
 from engine.matchers import MATCHERS, CompileInput, Matcher
-from engine.normalize import NormalizeSettings, Normalizer
+from engine.normalize import Normalizer, NormalizeSettings
 from engine.snapshot import Snapshot
 from rules import listfile
 from rules.model import RuleSet
@@ -67,8 +68,8 @@ def compile_ruleset(ruleset: RuleSet, version: str | None = None) -> Snapshot:
             chosen = tuple(r for r in kinds if r.meta.shadow == dry_run)
             if not chosen:
                 continue
-            matcher = _timed(stages, spec.stage,
-                             lambda c=chosen: spec.build(CompileInput(c, ruleset, shared)))
+            build = partial(spec.build, CompileInput(chosen, ruleset, shared))
+            matcher = _timed(stages, spec.stage, build)
             if matcher is not None:
                 out.append(matcher)
                 needs_text = needs_text or any(k in TEXT_KINDS for k in spec.kinds)

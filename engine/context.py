@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from engine.normalize import Normalized
 from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
 from rules.errors import EventError
 from rules.phone import canonical_number
@@ -33,7 +34,7 @@ class EventContext:
     numbers: dict[str, int]  # party field -> number key
     text: str = ""
     normalized_text: str = ""
-    origin: tuple[int, ...] | list[int] = ()
+    normalized: Normalized | None = None
     extracted: list[object] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
     shadow_matches: list[Match] = field(default_factory=list)
@@ -41,11 +42,9 @@ class EventContext:
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalized text back to the original text."""
-        if not self.origin or start >= len(self.origin):
+        if self.normalized is None:
             return start, end
-        o_start = self.origin[start]
-        o_end = self.origin[end - 1] + 1 if end - 1 < len(self.origin) else len(self.text)
-        return o_start, o_end
+        return self.normalized.span_in_original(start, end)
 
 
 def _check_id(value: str, name: str) -> None:
@@ -64,7 +63,7 @@ def _number(value: str, name: str, default_cc: str) -> int:
         raise EventError(name, str(exc)) from None
 
 
-def _check_ingress(value: object) -> None:
+def _check_ingress(value: int) -> None:
     try:
         Ingress(value)
     except ValueError:

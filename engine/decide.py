@@ -34,7 +34,7 @@ def _prepare_text(ctx: EventContext, snapshot: Snapshot) -> None:
     if ctx.text and snapshot.needs_text:
         normalized = snapshot.normalizer.normalize(ctx.text)
         ctx.normalized_text = normalized.text
-        ctx.origin = normalized.origin
+        ctx.normalized = normalized
         ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
 
 

@@ -110,7 +110,7 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The engine's answer for one event. ``ruleset_version`` names the one snapshot that decided."""
+    """The engine's answer for one event; ``ruleset_version`` names the snapshot that decided."""
 
     event_id: str
     action: Action
@@ -118,4 +118,4 @@ class Decision:
     ruleset_version: str
     matches: tuple[Match, ...] = ()
     shadow_matches: tuple[Match, ...] = ()
-    errors: tuple[str, ...] = field(default=())  # batch only: why an event could not be decided
+    errors: tuple[str, ...] = field(default=())  # stream only: why an event was not decided

@@ -3,7 +3,7 @@
 ::
 
     interceptor serve [--rules DIR | --redis URL] [--port 50051] [--workers N]
-    interceptor check sms  --sender N --recipient N --text T [--rules DIR | --target H:P] [--json]
+    interceptor check sms  --sender N --text T [--rules DIR | --target H:P]
     interceptor check call --caller N --callee N [--ingress international] [--rules DIR | --target H:P]
     interceptor rules validate DIR [--json]
     interceptor rules push DIR --redis URL | status | history | rollback VERSION
@@ -28,7 +28,7 @@ INGRESS_NAMES = ("unspecified", "domestic", "international", "inter_network", "v
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from engine import compile_ruleset  # noqa: PLC0415  (keep `interceptor --help` fast)
+    from engine import compile_ruleset
 
     started = time.perf_counter()
     try:
@@ -59,7 +59,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _event_from_args(args: argparse.Namespace) -> object:
-    from engine.types import CallEvent, Ingress, MessageEvent  # noqa: PLC0415
+    from engine.types import CallEvent, Ingress, MessageEvent
 
     ingress = Ingress[args.ingress.upper()]
     if args.what == "sms":
@@ -70,7 +70,7 @@ def _event_from_args(args: argparse.Namespace) -> object:
 
 
 def _print_decision(decision: object, as_json: bool) -> None:
-    from engine.types import Decision  # noqa: PLC0415
+    from engine.types import Decision
 
     assert isinstance(decision, Decision)
     if as_json:
@@ -92,11 +92,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     event = _event_from_args(args)
     try:
         if args.target:
-            from server import remote_check  # noqa: PLC0415
+            from server import remote_check
 
             decision = remote_check(args.target, event, timeout=args.timeout)  # type: ignore[arg-type]
         else:
-            from engine import compile_ruleset, decide  # noqa: PLC0415
+            from engine import compile_ruleset, decide
 
             snapshot = compile_ruleset(load_ruleset(args.rules))
             decision = decide(snapshot, event)  # type: ignore[arg-type]
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the gRPC server")
-    from server import add_serve_arguments, run_serve  # noqa: PLC0415
+    from server import add_serve_arguments, run_serve
 
     add_serve_arguments(serve)
     serve.set_defaults(func=run_serve)
@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("dir", type=Path)
     validate.add_argument("--json", action="store_true")
     validate.set_defaults(func=_cmd_validate)
-    from rules.admin import add_admin_commands  # noqa: PLC0415
+    from rules.admin import add_admin_commands
 
     add_admin_commands(rules_sub)
     return parser

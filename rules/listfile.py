@@ -177,7 +177,8 @@ def iter_text_lines(data: bytes, rel: str, problems: list[Problem], rule_id: str
             yield line_no, stripped
 
 
-def read_domain_list(data: bytes, rel: str, problems: list[Problem], rule_id: str) -> tuple[str, ...]:
+def read_domain_list(data: bytes, rel: str, problems: list[Problem],
+                     rule_id: str) -> tuple[str, ...]:
     """Parse a domain list: one host per line; ``*.example.com`` is the same as ``example.com``."""
     out: set[str] = set()
     for line_no, text in iter_text_lines(data, rel, problems, rule_id):
@@ -191,7 +192,8 @@ def read_domain_list(data: bytes, rel: str, problems: list[Problem], rule_id: st
     return tuple(sorted(out))
 
 
-def read_keyword_list(data: bytes, rel: str, problems: list[Problem], rule_id: str) -> tuple[str, ...]:
+def read_keyword_list(data: bytes, rel: str, problems: list[Problem],
+                      rule_id: str) -> tuple[str, ...]:
     """Parse a keyword list: one keyword per line (whole-line ``#`` comments only,
     since a keyword may itself contain ``#``)."""
     seen: dict[str, int] = {}

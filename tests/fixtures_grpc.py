@@ -1,8 +1,8 @@
 """pytest fixtures for the gRPC service: real servers on free ports, in-process and as processes.
 
-Use from a test module by listing it as a plugin (pytest puts ``tests/`` on ``sys.path``)::
+Use from a test module by listing it as a plugin::
 
-    pytest_plugins = ["fixtures_grpc"]
+    pytest_plugins = ["tests.fixtures_grpc"]
 
     def test_health(grpc_service, grpc_channel):
         ...
@@ -13,6 +13,9 @@ Use from a test module by listing it as a plugin (pytest puts ``tests/`` on ``sy
   (and optionally an empty holder); all are stopped at teardown.
 * ``server_process(*args)``: ``python server.py --port N *args`` as a child process, returned
   once it answers health checks as SERVING; killed at teardown if still running.
+
+The test modules also import helpers from here before pytest loads it as a plugin, so it
+opts out of assertion rewriting (it has no asserts): PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

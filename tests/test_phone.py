@@ -8,7 +8,8 @@ from rules.domains import normalize_domain, parent_domains
 from rules.phone import canonical_number, canonical_prefix, range_to_prefixes
 
 SAME_NUMBER = ["+86 138-0013-8000", "008613800138000", "13800138000", "8613800138000",
-               "+86 (138) 0013 8000", "１３８００１３８０００", "＋86 138 0013 8000", "138.0013.8000"]
+               "+86 (138) 0013 8000",
+               "１３８００１３８０００", "＋86 138 0013 8000", "138.0013.8000"]
 
 
 @pytest.mark.parametrize("raw", SAME_NUMBER)

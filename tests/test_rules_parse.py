@@ -140,7 +140,8 @@ def test_unknown_kind_unknown_key_and_duplicate_id(tmp_path: Path) -> None:
     messages = {p.rule_id: (p.message, p.field, p.line) for p in err.problems}
     assert "unknown kind" in messages["a"][0]
     assert messages["b"][1] == "colour"
-    assert "duplicate rule id" in messages["c"][0] and "rules/main.toml:13" in messages["c"][0] and messages["c"][2] == 19
+    assert "duplicate rule id" in messages["c"][0] and "rules/main.toml:13" in messages["c"][0]
+    assert messages["c"][2] == 19
 
 
 def test_bad_action_and_score(tmp_path: Path) -> None:

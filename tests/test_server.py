@@ -18,7 +18,6 @@ from typing import Any
 
 import grpc
 import pytest
-from fixtures_grpc import ServerProcess, free_port, health_status
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -27,13 +26,14 @@ from engine.types import Action, MessageEvent
 from proto.interceptor.v1 import interceptor_pb2 as pb
 from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
 from rules import DEFAULT_RULESET_DIR
+from tests.fixtures_grpc import ServerProcess, free_port, health_status
 
 FRAUD_SMS = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
 BENIGN_SMS = "今晚一起吃饭吗"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
-pytest_plugins = ["fixtures_grpc"]
+pytest_plugins = ["tests.fixtures_grpc"]
 
 
 def sms(message_id: str = "m1", text: str = BENIGN_SMS, **kw: Any) -> pb.MessageEvent:
@@ -325,7 +325,7 @@ def test_client_disconnect_mid_stream_leaves_no_work(
         feeder.send(pb.Event(message=sms(f"x{i}")))
     assert next(iter(replies)).event_id == "x0"
     assert service.servicer.admission.open_streams == 1
-    replies.cancel()  # the client goes away mid-stream
+    replies.cancel()  # type: ignore[no-untyped-call]  # the client goes away mid-stream
     assert wait_until(lambda: service.servicer.admission.open_streams == 0)
     assert wait_until(
         lambda: sum(t.name == "stream-reader" for t in threading.enumerate()) == readers_before
@@ -399,29 +399,40 @@ def test_bad_rules_dir_exits_with_error(server_process: Callable[..., ServerProc
 # -- following Redis (needs engine.reloader and a redis-server binary) --------------------------
 
 
-def test_redis_without_rules_waits_for_first_version(
-    make_service: Callable[..., server.Service], tmp_path: Any
-) -> None:
-    reloader = pytest.importorskip("engine.reloader")
-    store = pytest.importorskip("rules.store")
+def test_redis_without_rules_waits_for_first_version() -> None:
+    pytest.importorskip("engine.reloader")
+    from rules import DirectorySource, load_ruleset
+    from rules.store import RuleStore
+
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         pytest.skip("no redis-server binary")
     port = free_port()
-    proc = subprocess.Popen([redis_server, "--port", str(port), "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         url = f"redis://127.0.0.1:{port}/0"
-        wait_until(lambda: _redis_up(url), timeout=10)
+        assert wait_until(lambda: _redis_up(url), timeout=10)
         service = server.serve(server.ServeConfig(port=0, redis=url))
         try:
             target = f"127.0.0.1:{service.port}"
             assert health_status(target) == NOT_SERVING
-            assert reloader is not None and store is not None
-            store.push_ruleset(url, DEFAULT_RULESET_DIR)  # the store helper's publish call
-            assert wait_until(lambda: health_status(target) == SERVING, timeout=10)
+            with pytest.raises(grpc.RpcError) as err:
+                stub_for(target).CheckMessage(sms(), timeout=5)
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+            RuleStore.from_url(url).publish(
+                load_ruleset(DEFAULT_RULESET_DIR), DirectorySource(DEFAULT_RULESET_DIR)
+            )
+            assert wait_until(lambda: health_status(target) == SERVING, timeout=15)
             status = stub_for(target).GetStatus(pb.GetStatusRequest(), timeout=5)
             assert status.redis_url.startswith("redis://127.0.0.1")
+            assert status.redis_connected
+            fraud = stub_for(target).CheckMessage(sms("f", FRAUD_SMS), timeout=5)
+            assert fraud.action == pb.ACTION_BLOCK
+            assert fraud.ruleset_version == status.ruleset_version
         finally:
             service.stop(grace=0.5)
     finally:

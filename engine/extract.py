@@ -1,0 +1,356 @@
+"""Extraction of URLs, domains, IPs, phone numbers and messenger IDs from SMS text.
+
+Every extracted item carries a canonical ``value`` that the list lookups use
+(hosts via :func:`rules.domains.normalize_domain`, numbers via
+:func:`rules.phone.canonical_number`) and its span in the ORIGINAL text.
+
+The text is first folded into a *view* of the same length (full-width ASCII ->
+ASCII, upper -> lower case, ``。｡．`` -> ``.``, variant digits ``①❶¹１`` and
+Chinese numerals ``一三八`` / ``壹贰叁`` -> ASCII digits), so offsets in the view are
+offsets in the original. Zero-width and other invisible characters are the one
+non 1:1 fold: when present they are removed and an offset map is kept. One
+combined precompiled regex then finds every candidate in a single pass.
+
+Forms understood:
+
+* URLs with ``http``/``https`` or defanged ``hxxp``/``h**p``, spaces around ``://``
+  and around dots, dots written ``[.] (.) [dot] (dot) 点 。``, IDN hosts (with a
+  scheme), punycode, IPv4 hosts, ports and paths; ``www.`` hosts without a scheme;
+* bare domains whose top-level domain is known (country codes from the number-plan
+  metadata, the common generic TLDs, ``xn--`` punycode);
+* phones: mobile ``1[3-9]`` + 9 digits, landlines with area code, ``+``/``00``
+  international, ``95xxx``/``96xxx``/``400``/``800`` service numbers, with spaces,
+  dashes, dots or brackets between digit groups, never carved out of a longer digit run;
+* QQ (``QQ 扣扣 企鹅``), WeChat (``微信 VX V信 weixin wx 加V``) and Telegram
+  (``TG telegram 飞机 纸飞机 电报``, or a ``t.me/`` link) IDs after their cue words.
+
+>>> [(e.kind, e.value) for e in extract("加VX：abc_123，或致电 138-0013-8000 登录 hxxp://Evil[.]com/x")]
+[('wechat', 'abc_123'), ('phone', '8613800138000'), ('url', 'evil.com')]
+>>> deconfuse_domain("1cbc.c0m")
+'icbc.com'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import product
+from typing import Protocol
+
+import phonenumbers
+
+from rules.domains import normalize_domain
+from rules.phone import canonical_number, country_code_of
+
+#: Hosts of common URL shorteners; a link through one hides its destination.
+SHORTLINK_HOSTS: frozenset[str] = frozenset(
+    "t.cn dwz.cn url.cn w.url.cn suo.im suo.nz mrw.so 985.so u.nu sohu.gg c.tb.cn m.tb.cn "
+    "tb.cn s.jd.com u.jd.com 3.cn j.mp bit.ly tinyurl.com goo.gl t.co is.gd ow.ly buff.ly "
+    "rebrand.ly cutt.ly rb.gy shorturl.at tiny.cc v.gd t.ly s.id lnkd.in bitly.com "
+    "dwz.date 0x3.me".split()
+)
+_GENERIC_TLDS = (
+    "com net org info biz name pro mobi asia tel edu gov mil int top xyz vip club shop site "
+    "online store tech app dev icu fun cyou work link live life world wang ren ltd group cloud "
+    "love ink art pub red kim win bid loan space website press host fit run today city center "
+    "email download date review trade party science stream racing men click help gdn lol "
+    "best bar buzz cam rest monster sbs cfd homes beauty hair skin quest makeup bond autos "
+    "boats yachts motorcycles mom lat uno guru ltd plus games game team money cash pay bet "
+    "casino poker tube video news blog media zone one tokyo ooo"
+).split()
+# Country-code TLDs: the number-plan metadata lists every ISO 3166 region; "uk" and
+# "eu" are TLDs without being regions there.
+_REAL_TLDS = {r.lower() for r in phonenumbers.SUPPORTED_REGIONS} | {"uk", "eu", "su"} | set(
+    _GENERIC_TLDS
+)
+# Look-alike spellings of the TLDs fraud links use most (c0m, t0p, v1p, 0rg), so a
+# bare "1cbc.c0m" is extracted at all; deconfuse_domain() then reads it as icbc.com.
+_LOOKALIKE_TLDS = {
+    "".join(chars)
+    for tld in ("com", "cn", "net", "org", "top", "vip", "info", "io", "club", "online", "site")
+    for chars in product(*[{"o": "o0", "i": "i1", "l": "l1"}.get(c, c) for c in tld])
+} - _REAL_TLDS
+_TLDS = sorted(_REAL_TLDS | _LOOKALIKE_TLDS, key=len, reverse=True)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One thing found in a message; offsets are in the original text."""
+
+    kind: str  # "url" | "domain" | "ip" | "phone" | "qq" | "wechat" | "telegram"
+    value: str  # canonical host / number / id
+    raw: str  # as written
+    start: int
+    end: int
+    shortlink: bool = False  # host is a known URL shortener
+    host: str = ""  # for url: the host (== value)
+
+
+# ---------------------------------------------------------------- the view
+
+_CN_NUMERALS = "零0〇0一1二2三3四4五5六6七7八8九9幺1壹1贰2貳2叁3參3肆4伍5陆6陸6柒7捌8玖9"
+
+
+def _view_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x30000):  # every non-ASCII digit: ❶ ⓵ ¹ ٣ １ 𝟏
+        d = unicodedata.digit(chr(cp), None)
+        if d is not None:
+            table[cp] = str(d)
+    for cp in range(0xFF01, 0xFF5F):  # full-width ASCII
+        table[cp] = chr(cp - 0xFEE0).lower()
+    for cp in range(ord("A"), ord("Z") + 1):
+        table[cp] = chr(cp).lower()
+    for c in "\u3002\uff61\u2024\ufe52":  # ideographic / half-width / leader / small dots
+        table[ord(c)] = "."
+    table[0x3000] = " "
+    table[0x00A0] = " "
+    for i in range(0, len(_CN_NUMERALS), 2):
+        table[ord(_CN_NUMERALS[i])] = _CN_NUMERALS[i + 1]
+    return table
+
+
+_VIEW = _view_table()
+_INVISIBLE_RE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
+)
+
+# ---------------------------------------------------------------- the combined pattern
+
+_TLD = rf"(?:{'|'.join(_TLDS)}|xn--[a-z0-9-]{{2,59}})(?![a-z0-9-])"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_IDN_LABEL = r"[^\W\d_a-z]+"  # a label of non-ASCII letters (例子), only after a scheme
+_DEFANGED_DOT = r"(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\})"
+_DOT_TIGHT = rf"(?:\.|{_DEFANGED_DOT}|点)"
+_DOT_LOOSE = rf"(?: ?{_DOT_TIGHT} ?)"  # spaces around a dot: only where a scheme or www says URL
+_DOT_BARE = rf"(?:\.|点| ?{_DEFANGED_DOT} ?)"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}(?![\d])(?!\.\d)"
+_PORT = r"(?::\d{1,5})?"
+_PATH = r"(?:[/?#][!#$%&'()*+,\-./0-9:;=?@a-z_~\[\]]*)?"
+_SCHEME = r"(?:h(?:tt|xx|\*\*|t t)ps?|ftp) ?\[?:\]? ?/ ?/ ?"
+_CUE_SEP = r"[ :=]{0,3}"
+
+_PATTERN = re.compile(
+    "|".join(
+        [
+            # URL with a scheme: any TLD, IDN labels, spaces around dots tolerated.
+            rf"(?P<scheme>{_SCHEME})(?P<shost>{_IPV4}|(?:(?:{_LABEL}|{_IDN_LABEL}){_DOT_LOOSE})+"
+            rf"(?:[a-z]{{2,24}}(?![a-z0-9-])|xn--[a-z0-9-]{{2,59}}|{_IDN_LABEL}))"
+            rf"(?P<spath>{_PORT}{_PATH})",
+            rf"(?<![a-z0-9@._-])(?P<www>www{_DOT_LOOSE}(?:{_LABEL}{_DOT_LOOSE})*{_TLD})"
+            rf"(?P<wpath>{_PORT}{_PATH})",
+            rf"(?<![\d.])(?P<ip>{_IPV4})(?P<ipath>{_PORT}{_PATH})",
+            rf"(?<![a-z0-9@._-])(?P<bare>(?:{_LABEL}{_DOT_BARE})+{_TLD})(?P<bpath>{_PORT}{_PATH})",
+            rf"(?<![a-z])(?:qq|扣扣|企鹅)(?:号码|号)?(?:是|为)?{_CUE_SEP}"
+            r"(?P<qq>[1-9](?:[ -]?\d){4,10})(?![\d])",
+            rf"(?<![a-z])(?:微信|威信|薇信|徽信|v信|vx|wx|weixin|wechat|加 ?v|\+ ?v)"
+            rf"(?:号码|号|id)?(?:是|为)?{_CUE_SEP}"
+            r"(?P<wx>[a-z][-_a-z0-9]{5,19}(?![-_a-z0-9])|\+?\d(?:[ -]?\d){6,14}(?!\d))",
+            rf"(?<![a-z])(?:telegram|tg|纸飞机|飞机|电报)(?:号|id)?{_CUE_SEP}@?"
+            r"(?P<tg>[a-z][a-z0-9_]{4,31})(?![a-z0-9_])",
+            r"(?<![\d])(?P<num>(?:\+ ?|00)?\(?\d(?:[ \-.()\u2010-\u2015]{0,2}\d){4,24})(?![\d])",
+        ]
+    )
+)
+_YI_DASH_RE = re.compile(r"(?<=[0-9\uff10-\uff19])一(?=[0-9\uff10-\uff19])")
+_GROUP_SPLIT_RE = re.compile(r"[ \-.()\u2010-\u2015]+")
+_TRAILING = ".,;:!?)]'*"
+_AMOUNT_AFTER = frozenset("元块万千百%年月日个次倍岁")
+_MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE_RE = re.compile(r"0(?:10|2\d)\d{8}|0[3-9]\d\d\d{7,8}")
+_SERVICE_RE = re.compile(r"9[56]\d{3}|[48]00\d{7}")
+_DEFANGED_RE = re.compile(r" ?(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\}|点|\.) ?")
+
+
+def extract(text: str, default_cc: str = "86") -> list[Extracted]:
+    """Everything extractable in ``text``, sorted by start, de-duplicated."""
+    if "一" in text:  # 137一5613一2795: 一 between digits is a dash, not a digit
+        text_for_view = _YI_DASH_RE.sub("-", text)
+    else:
+        text_for_view = text
+    view = text_for_view.translate(_VIEW)
+    origin: list[int] | None = None
+    if _INVISIBLE_RE.search(view) is not None:
+        keep = [i for i, c in enumerate(view) if not _INVISIBLE_RE.match(c)]
+        view = "".join(view[i] for i in keep)
+        origin = keep
+    out: list[Extracted] = []
+    for m in _PATTERN.finditer(view):
+        kind = m.lastgroup
+        if kind is None:
+            continue
+        _handle(m, text, view, origin, default_cc, out)
+    if len(out) > 1:
+        seen: set[tuple[str, str, int]] = set()
+        unique = []
+        for e in sorted(out, key=lambda e: (e.start, e.kind)):
+            if (e.kind, e.value, e.start) not in seen:
+                seen.add((e.kind, e.value, e.start))
+                unique.append(e)
+        out = unique
+    return out
+
+
+def _span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    if origin is None:
+        return start, end
+    return origin[start], origin[end - 1] + 1
+
+
+def _handle(
+    m: re.Match[str], text: str, view: str, origin: list[int] | None, cc: str,
+    out: list[Extracted],
+) -> None:  # fmt: skip
+    g = m.groupdict()
+
+    def emit(kind: str, value: str, vs: int, ve: int, *, host: str = "", short: bool = False) -> None:
+        s, e = _span(origin, vs, ve)
+        out.append(Extracted(kind, value, text[s:e], s, e, short, host))
+
+    if g["shost"] is not None or g["www"] is not None or g["bare"] is not None:
+        host_group = "shost" if g["shost"] is not None else "www" if g["www"] is not None else "bare"
+        path_group = {"shost": "spath", "www": "wpath", "bare": "bpath"}[host_group]
+        host_raw = m.group(host_group)
+        host = _DEFANGED_RE.sub(".", host_raw)
+        try:
+            value = normalize_domain(host)
+        except ValueError:
+            return
+        path = m.group(path_group).rstrip(_TRAILING)
+        end = m.end(path_group) - (len(m.group(path_group)) - len(path))
+        start = m.start("scheme") if host_group == "shost" else m.start(host_group)
+        is_url = host_group != "bare" or bool(path)
+        kind = "url" if is_url else "ip" if _is_ipv4(value) else "domain"
+        short = value in SHORTLINK_HOSTS or value.removeprefix("www.") in SHORTLINK_HOSTS
+        emit(kind, value, start, end, host=value if is_url else "", short=short)
+        if value in ("t.me", "telegram.me") and path.startswith("/") and len(path) > 1:
+            handle = path[1:].split("/")[0].split("?")[0]
+            if re.fullmatch(r"[a-z][a-z0-9_]{4,31}", handle):
+                emit("telegram", handle, m.end(path_group) - len(m.group(path_group)) + 1,
+                     m.end(path_group) - len(m.group(path_group)) + 1 + len(handle))
+    elif g["ip"] is not None:
+        path = m.group("ipath").rstrip(_TRAILING)
+        end = m.start("ipath") + len(path)
+        kind = "url" if path else "ip"
+        emit(kind, m.group("ip"), m.start("ip"), end, host=m.group("ip") if path else "")
+    elif g["qq"] is not None:
+        emit("qq", re.sub(r"[ -]", "", g["qq"]), m.start("qq"), m.end("qq"))
+    elif g["wx"] is not None:
+        emit("wechat", re.sub(r"[ -]", "", g["wx"]) if g["wx"][0] in "+0123456789" else g["wx"],
+             m.start("wx"), m.end("wx"))  # fmt: skip
+        if g["wx"][0] in "+0123456789":
+            _phones(view, m.start("wx"), m.end("wx"), cc, emit)
+    elif g["tg"] is not None:
+        emit("telegram", g["tg"], m.start("tg"), m.end("tg"))
+    elif g["num"] is not None:
+        _phones(view, m.start("num"), m.end("num"), cc, emit)
+
+
+def _is_ipv4(host: str) -> bool:
+    return re.fullmatch(_IPV4, host) is not None
+
+
+def _phones(view: str, start: int, end: int, cc: str, emit: _Emit) -> None:
+    """Split a digit run at its separators and take the longest phone-shaped groups."""
+    run = view[start:end]
+    groups: list[tuple[int, int]] = []  # spans of digit groups (with a leading + / 00)
+    pos = 0
+    for sep in _GROUP_SPLIT_RE.finditer(run):
+        if sep.start() > pos:
+            groups.append((pos, sep.start()))
+        pos = sep.end()
+    if pos < len(run):
+        groups.append((pos, len(run)))
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):
+            gs, ge = groups[i][0], groups[j][1]
+            digits = "".join(run[a:b] for a, b in groups[i : j + 1])
+            prev = view[start + gs - 1] if start + gs > 0 else ""
+            value = _classify(digits, cc, prev, view[start + ge : start + ge + 1])
+            if value:
+                emit("phone", value, start + gs, start + ge)
+                i = j + 1
+                break
+        else:
+            i += 1
+
+
+def _classify(digits: str, cc: str, prev: str, nxt: str) -> str:
+    """The canonical number if ``digits`` is shaped like a phone number, else ``''``."""
+    intl = digits.startswith("+") or (digits.startswith("00") and len(digits) > 9)
+    body = digits.lstrip("+")[2 if digits.startswith("00") else 0 :] if intl else digits
+    if intl:
+        code = country_code_of(body)
+        if not code or not 8 <= len(body) <= 15:
+            return ""
+        if code == "86" and not (
+            _MOBILE_RE.fullmatch(body[2:]) or _LANDLINE_RE.fullmatch("0" + body[2:])
+        ):
+            return ""
+    elif digits.startswith("86") and _MOBILE_RE.fullmatch(digits[2:]):
+        pass
+    elif _MOBILE_RE.fullmatch(digits) or _LANDLINE_RE.fullmatch(digits):
+        pass
+    elif _SERVICE_RE.fullmatch(digits):
+        # A bare 95xxx followed by a unit is an amount (95000元), not a hotline.
+        if nxt in _AMOUNT_AFTER or prev in ("¥", "$", "￥"):
+            return ""
+    else:
+        return ""
+    try:
+        return canonical_number(("+" + body) if intl else digits, cc)
+    except ValueError:
+        return ""
+
+
+class _Emit(Protocol):  # the signature of the emit closure, for the type checker
+    def __call__(self, kind: str, value: str, vs: int, ve: int, *, host: str = "",
+                 short: bool = False) -> None: ...  # fmt: skip
+
+
+# ---------------------------------------------------------------- look-alike hosts
+
+_CONFUSABLE_DIGITS = {"0": ("o",), "1": ("i", "l")}
+MAX_READINGS = 8
+
+
+def deconfuse_domain(host: str) -> str:
+    """The host with digit look-alikes read as letters (``0`` -> ``o``, ``1`` -> ``i``),
+    in labels that contain a letter (``10086.cn`` and IPs are left alone).
+
+    >>> deconfuse_domain("icbc.c0m"), deconfuse_domain("10086.cn")
+    ('icbc.com', '10086.cn')
+    """
+    return deconfuse_readings(host)[0]
+
+
+def deconfuse_readings(host: str) -> tuple[str, ...]:
+    """Every reading of a look-alike host (``1`` can stand for ``i`` or ``l``), the
+    :func:`deconfuse_domain` one first; at most :data:`MAX_READINGS`.
+
+    >>> deconfuse_readings("paypa1.c0m")
+    ('paypai.com', 'paypal.com')
+    """
+    labels = host.split(".")
+    slots: list[tuple[int, int]] = []
+    for li, label in enumerate(labels):
+        if any(c.isalpha() for c in label):
+            slots.extend((li, ci) for ci, c in enumerate(label) if c in _CONFUSABLE_DIGITS)
+    if not slots:
+        return (host,)
+    choices = [_CONFUSABLE_DIGITS[labels[li][ci]] for li, ci in slots]
+    readings: list[str] = []
+    for combo in product(*choices):
+        chars = [list(label) for label in labels]
+        for (li, ci), letter in zip(slots, combo, strict=True):
+            chars[li][ci] = letter
+        reading = ".".join("".join(c) for c in chars)
+        if reading not in readings:
+            readings.append(reading)
+        if len(readings) >= MAX_READINGS:
+            break
+    return tuple(readings)

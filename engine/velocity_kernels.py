@@ -1,0 +1,191 @@
+"""numba kernels of the velocity table (see ``engine.velocity`` for the design).
+
+The table is set-associative: a caller's key hashes to a set of :data:`WAYS`
+slots; a new caller takes an empty slot of its set or evicts the slot seen
+least recently. Each slot holds, per *column* (one metric over one window),
+a ring of ``R`` sub-window counters (``uint16``, saturating) or 128-bit
+linear-counting bitmaps (distinct callees), plus the index of the newest
+sub-window written (``head``). Advancing ``head`` clears the ring positions it
+passes, so old sub-windows expire without any sweeper.
+
+Column types (``col_type``): 1 calls, 2 ended calls, 3 short ended calls
+(duration below ``col_param`` ms), 4 SMS, 5 distinct callees. Event kinds
+(``ev_kind``): 0 call setup, 1 call ended, 2 message, -1 nothing to record.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+WAYS = 8  # slots per set: a caller is evicted only by 8 fresher callers of its set
+SUB_WINDOWS = 4  # a window is 4 sub-windows; the ring keeps one more (the oldest, partly in)
+RING = SUB_WINDOWS + 1
+COUNT_MAX = 65535
+T_CALLS, T_ENDED, T_SHORT, T_SMS, T_DISTINCT = 1, 2, 3, 4, 5
+EV_CALL, EV_ENDED, EV_MESSAGE = 0, 1, 2
+
+I64 = npt.NDArray[np.int64]
+
+
+@njit(cache=True, nogil=True)
+def _mix(x: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """splitmix64 finaliser: a well-spread 64-bit hash of a number key."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def _popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True, nogil=True)
+def _find_slot(keys, seen, key, now_s, insert):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The slot of ``key``; with ``insert``, claim one (empty, else least recently seen).
+
+    Returns (slot, fresh): ``fresh`` is True when the slot was just (re)claimed
+    and its counters must be cleared. -1 when not found and not inserting.
+    """
+    n_sets = keys.shape[0] // WAYS
+    base = int(_mix(np.uint64(key)) % np.uint64(n_sets)) * WAYS
+    victim = -1
+    for j in range(base, base + WAYS):
+        if keys[j] == key:
+            return j, False
+        if keys[j] == 0 and victim < 0:
+            victim = j
+    if not insert:
+        return -1, False
+    if victim < 0:
+        victim = base
+        for j in range(base + 1, base + WAYS):
+            if seen[j] < seen[victim]:
+                victim = j
+    keys[victim] = key
+    seen[victim] = now_s
+    return victim, True
+
+
+@njit(cache=True, nogil=True)
+def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]  # noqa: E501
+                     ev_key, ev_kind, ev_aux, ev_ms,
+                     col_type, col_index, col_len, col_param, record):  # pragma: no cover
+    """Record a batch of events (if ``record``) and return each event's value per column.
+
+    Events are processed in order, so an event's values include itself and the
+    events before it in the batch. Counts are interpolated over exactly one
+    window; distinct counts cover the window plus up to one sub-window.
+    """
+    n, m = ev_key.shape[0], col_type.shape[0]
+    out = np.zeros((n, m), dtype=np.float64)
+    n_bits = bits.shape[3] * 64
+    for i in range(n):
+        key = ev_key[i]
+        if key == 0:
+            continue
+        t = ev_ms[i]
+        slot, fresh = _find_slot(keys, seen, key, t // 1000, record and ev_kind[i] >= 0)
+        if slot < 0:
+            continue
+        if fresh:
+            cnt_head[slot, :] = 0
+            cnt[slot, :, :] = 0
+            dst_head[slot, :] = 0
+            bits[slot, :, :, :] = 0
+        if record and ev_kind[i] >= 0:
+            seen[slot] = max(seen[slot], t // 1000)
+            for c in range(m):
+                _record_one(cnt_head, cnt, dst_head, bits, slot, col_type[c], col_index[c],
+                            t // col_len[c], ev_kind[i], ev_aux[i], col_param[c], n_bits)
+                tags[col_index[c] + (cnt.shape[1] if col_type[c] == T_DISTINCT else 0), 3] = t
+        for c in range(m):
+            L = col_len[c]
+            sub = t // L
+            if col_type[c] == T_DISTINCT:
+                out[i, c] = _distinct(dst_head, bits, slot, col_index[c], sub, n_bits)
+            else:
+                frac = (t - sub * L) / L
+                out[i, c] = _count(cnt_head, cnt, slot, col_index[c], sub, frac)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _record_one(cnt_head, cnt, dst_head, bits, slot, ctype, col, sub,  # type: ignore[no-untyped-def]  # noqa: E501
+                kind, aux, param, n_bits):  # pragma: no cover
+    if ctype == T_DISTINCT:
+        if kind != EV_CALL:
+            return
+        h = dst_head[slot, col]
+        if sub > h:
+            for b in range(max(h + 1, sub - RING + 1), sub + 1):
+                bits[slot, col, b % RING, :] = 0
+            dst_head[slot, col] = sub
+        elif sub <= h - RING:
+            return  # older than the ring: it cannot count any more
+        bit = int(_mix(np.uint64(aux) ^ np.uint64(0x9E3779B97F4A7C15)) % np.uint64(n_bits))
+        bits[slot, col, sub % RING, bit >> 6] |= np.uint64(1) << np.uint64(bit & 63)
+        return
+    wanted = ((ctype == T_CALLS and kind == EV_CALL) or (ctype == T_SMS and kind == EV_MESSAGE)
+              or (ctype == T_ENDED and kind == EV_ENDED)
+              or (ctype == T_SHORT and kind == EV_ENDED and aux < param))
+    if not wanted:
+        return
+    h = cnt_head[slot, col]
+    if sub > h:
+        for b in range(max(h + 1, sub - RING + 1), sub + 1):
+            cnt[slot, col, b % RING] = 0
+        cnt_head[slot, col] = sub
+    elif sub <= h - RING:
+        return
+    pos = sub % RING
+    if cnt[slot, col, pos] < COUNT_MAX:
+        cnt[slot, col, pos] += 1
+
+
+@njit(cache=True, nogil=True)
+def _count(cnt_head, cnt, slot, col, sub, frac):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Sliding-window count: the last SUB_WINDOWS sub-windows, the oldest one pro rata."""
+    h = cnt_head[slot, col]
+    total = 0.0
+    for b in range(sub - SUB_WINDOWS, sub + 1):
+        if b <= h and b > h - RING:
+            v = float(cnt[slot, col, b % RING])
+            total += v * (1.0 - frac) if b == sub - SUB_WINDOWS else v
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _distinct(dst_head, bits, slot, col, sub, n_bits):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Linear-counting estimate of distinct callees over the ring's live sub-windows."""
+    h = dst_head[slot, col]
+    ones = 0
+    for w in range(bits.shape[3]):
+        acc = np.uint64(0)
+        for b in range(sub - SUB_WINDOWS, sub + 1):
+            if b <= h and b > h - RING:
+                acc |= bits[slot, col, b % RING, w]
+        ones += _popcount(acc)
+    zeros = n_bits - ones
+    if zeros == 0:
+        return n_bits * math.log(n_bits)  # saturated: at least this many
+    return -n_bits * math.log(zeros / n_bits)
+
+
+def clear_column(cnt_head: npt.NDArray[np.int32], cnt: npt.NDArray[np.uint16],
+                 dst_head: npt.NDArray[np.int32], bits: npt.NDArray[np.uint64],
+                 col: int, distinct: bool) -> None:
+    """Forget a column's data in every slot (a column is being reused for another metric)."""
+    if distinct:
+        dst_head[:, col] = 0
+        bits[:, col] = 0
+    else:
+        cnt_head[:, col] = 0
+        cnt[:, col] = 0

@@ -1,0 +1,113 @@
+"""Decisions on the bundled default ruleset, batch vs single, and bad events."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import (
+    Action,
+    CallEndedEvent,
+    CallEvent,
+    Ingress,
+    MessageEvent,
+    compile_ruleset,
+    decide,
+    decide_batch,
+)
+from engine.snapshot import Snapshot
+from rules import DEFAULT_RULESET_DIR, EventError, load_ruleset
+
+FRAUD = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
+
+
+@pytest.fixture(scope="module")
+def snap() -> Snapshot:
+    return compile_ruleset(load_ruleset(DEFAULT_RULESET_DIR))
+
+
+def sms(text: str, sender: str = "13912345678", mid: str = "m") -> MessageEvent:
+    return MessageEvent(mid, sender, "13800138000", text, Ingress.DOMESTIC)
+
+
+def test_typical_fraud_sms_is_blocked_with_reasons(snap: Snapshot) -> None:
+    d = decide(snap, sms(FRAUD, mid="m42"))
+    assert d.action is Action.BLOCK and d.event_id == "m42"
+    assert d.ruleset_version == snap.version
+    ids = {m.rule_id for m in d.matches}
+    assert {"dom.deny.phishing", "kw.bank.account_anomaly"} <= ids
+    url = next(m for m in d.matches if m.rule_id == "dom.deny.phishing")
+    assert url.matched == "icbc-verify.top" and FRAUD[url.start:url.end].endswith(
+        "icbc-verify.top")
+
+
+@pytest.mark.parametrize("text", ["今晚一起吃饭吗", "您的验证码是123456，请勿泄露给他人。",
+                                  "明天下午三点开会，记得带电脑", ""])
+def test_ordinary_sms_passes(snap: Snapshot, text: str) -> None:
+    assert decide(snap, sms(text)).action is Action.PASS
+
+
+def test_disguised_keyword_matches_and_reports_original_text(snap: Snapshot) -> None:
+    text = "兼职刷 单，日结佣金，安 全 账 户"
+    d = decide(snap, sms(text))
+    assert d.action is Action.BLOCK
+    police = next(m for m in d.matches if m.rule_id == "kw.police.safe_account")
+    assert text[police.start:police.end] == police.matched == "安 全 账 户"
+
+
+def test_official_sender_is_never_blocked(snap: Snapshot) -> None:
+    assert decide(snap, sms(FRAUD, sender="95588")).action is Action.PASS
+
+
+def test_number_in_text_on_deny_list_blocks(snap: Snapshot) -> None:
+    d = decide(snap, sms("有问题请致电 170-1234-5678 联系"))
+    assert d.action is Action.BLOCK
+    assert any(m.field == "text" and m.rule_id == "num.deny.reported" for m in d.matches)
+
+
+def test_high_risk_country_caller_is_flagged(snap: Snapshot) -> None:
+    d = decide(snap, CallEvent("c1", "+855 96 123 4567", "13800138000", Ingress.INTERNATIONAL))
+    assert d.action in (Action.FLAG, Action.BLOCK)
+    assert any(m.rule_id == "num.flag.high_risk_country" for m in d.matches)
+
+
+def test_batch_equals_single(snap: Snapshot) -> None:
+    events = [sms(FRAUD, mid="a"), sms("今晚一起吃饭吗", mid="b"),
+              CallEvent("c", "17012345678", "13800138000"), sms("兼职刷单日结佣金", mid="d"),
+              sms("加我微信 abc12345 领取补贴", mid="e")]
+    batch = decide_batch(snap, events)
+    assert [d.event_id for d in batch] == ["a", "b", "c", "d", "e"]
+    assert batch == [decide(snap, e) for e in events]
+
+
+@pytest.mark.parametrize(("event", "field"), [
+    (MessageEvent("m", "", "13800138000", "hi"), "sender"),
+    (MessageEvent("m", "13912345678", "", "hi"), "recipient"),
+    (MessageEvent("m", "13912345678", "13800138000", "x" * 5000), "text"),
+    (MessageEvent("m", "!!!", "13800138000", "hi"), "sender"),
+    (MessageEvent("m" * 200, "13912345678", "13800138000", "hi"), "message_id"),
+    (CallEvent("c", "not-a-number", "13800138000"), "caller"),
+    (CallEvent("c", "13912345678", "1" * 41), "callee"),
+    (CallEvent("c", "13912345678", "13800138000", 99), "ingress"),  # type: ignore[arg-type]
+    (CallEvent("c", "13912345678", "13800138000", timestamp_ms=-5), "timestamp_ms"),
+    (CallEndedEvent("c", "13912345678", "13800138000", duration_ms=-1), "duration_ms"),
+])
+def test_bad_events_name_the_field(snap: Snapshot, event: object, field: str) -> None:
+    with pytest.raises(EventError) as info:
+        decide(snap, event)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_bad_event_in_a_batch_names_its_position(snap: Snapshot) -> None:
+    with pytest.raises(EventError) as info:
+        decide_batch(snap, [sms("ok"), sms("ok", sender="")])
+    assert info.value.field == "events[1].sender"
+
+
+def test_alphanumeric_sender_is_accepted(snap: Snapshot) -> None:
+    assert decide(snap, sms("您的快递已到", sender="SF-Express")).action is Action.PASS
+
+
+def test_snapshot_reports_stages_and_counts(snap: Snapshot) -> None:
+    assert next(iter(snap.stage_times)) == "normalize"
+    assert "warm numba kernels" in snap.stage_times
+    assert snap.counts["numbers"] > 0 and len(snap.digest) == 64

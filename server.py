@@ -72,6 +72,8 @@ _HEADROOM_THREADS = 8
 _STREAM_CHUNK = 256
 # Events a stream may have read but not yet decided.
 _STREAM_QUEUE = 4 * _STREAM_CHUNK
+# A --workers child that dies sooner than this after starting is not restarted.
+_STARTUP_WINDOW = 60.0
 # Keepalive: find clients that vanished without closing (so their streams end).
 _KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -584,7 +586,8 @@ def _serve_until_signalled(config: ServeConfig, worker: int = 0) -> int:
     try:
         service = serve(config)
     except RuleSetError as e:
-        log.error("cannot serve: %s", e)
+        where = config.rules or ("Redis" if config.redis else str(DEFAULT_RULESET_DIR))
+        log.error("cannot serve the ruleset at %s: %s", where, e)
         return 1
     except OSError as e:
         log.error("%s", e)
@@ -619,17 +622,24 @@ def _supervise(config: ServeConfig) -> int:
     def start(i: int) -> Any:
         proc = ctx.Process(target=_worker_main, args=(config, i), name=f"interceptor-worker-{i}")
         proc.start()
+        started_at[i] = time.monotonic()
         return proc
 
+    started_at = [0.0] * config.workers
     procs = [start(i) for i in range(config.workers)]
     log.info("supervisor pid %d: %d workers on port %d", os.getpid(), len(procs), config.port)
-    while not stopping.wait(0.5):
+    failed = False
+    while not failed and not stopping.wait(0.5):
         for i, proc in enumerate(procs):
-            if proc.exitcode is not None and not stopping.is_set():
-                log.error("worker %d (pid %s) exited with %s; restarting", i, proc.pid,
-                          proc.exitcode)
-                time.sleep(1.0)  # no hot restart loop if a worker cannot start at all
-                procs[i] = start(i)
+            if proc.exitcode is None or stopping.is_set():
+                continue
+            if time.monotonic() - started_at[i] < _STARTUP_WINDOW:
+                # Dying right after start (bad ruleset, port taken): a restart would too.
+                log.error("worker %d exited with %s during start-up; stopping", i, proc.exitcode)
+                failed = True
+                break
+            log.error("worker %d (pid %s) exited with %s; restarting", i, proc.pid, proc.exitcode)
+            procs[i] = start(i)
     for proc in procs:
         if proc.exitcode is None and proc.pid is not None:
             os.kill(proc.pid, signal.SIGTERM)
@@ -640,7 +650,7 @@ def _supervise(config: ServeConfig) -> int:
             log.error("worker pid %s did not stop in time; killing it", proc.pid)
             proc.kill()
             proc.join()
-    return 0 if all(p.exitcode == 0 for p in procs) else 1
+    return 0 if not failed and all(p.exitcode == 0 for p in procs) else 1
 
 
 def _start_metrics(port: int) -> None:

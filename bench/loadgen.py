@@ -386,7 +386,9 @@ def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namesp
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                    "grpcio": grpc.__version__},
+                    "grpcio": grpc.__version__,
+                    # Other work on the machine skews every figure: record it.
+                    "loadavg_1m_at_end": round(os.getloadavg()[0], 2)},
         "settings": {k: v for k, v in vars(args).items() if k != "out"},
         "sanity": sanity,
         "points": [asdict(p) for p in points],

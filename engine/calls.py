@@ -13,8 +13,10 @@ this matcher removes the ``allow`` matches on the ``caller`` field (the
 decision then reports the spoof rule instead). Shadow rules never revoke.
 
 Missing ingress (``Ingress.UNSPECIFIED``): the ingress-based checks cannot tell
-a spoof from a genuine call, so they do not fire unless a rule lists
-``"unspecified"`` itself (documented in docs/velocity.md, "Bad input").
+a spoof from a genuine call. ``spoof_service_number`` never fires on it;
+``spoof_domestic_on_international`` and ``missing_country_prefix`` fire on it
+only if a rule lists ``"unspecified"`` in its ``ingresses`` (docs/velocity.md,
+"Bad input").
 
 >>> from rules.calls import SpoofServiceNumberRule
 >>> from rules.model import RuleMeta
@@ -81,7 +83,9 @@ def _domestic_check(rule: SpoofDomesticRule) -> Check:
     ingresses = frozenset(rule.ingresses)
 
     def check(f: CallFacts) -> str | None:
-        if f.ingress in ingresses and f.national:
+        # A valid domestic number is a forged ID; an invalid one is more likely a foreign
+        # number sent without its prefix (missing_country_prefix / invalid_number say so).
+        if f.ingress in ingresses and f.national and number_plan_valid(f.digits):
             return f"domestic +{f.digits} on {f.ingress} ingress"
         return None
     return check

@@ -23,10 +23,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
+import engine.calls
 import engine.contacts
 import engine.domains
 import engine.keywords
-import engine.numbers  # noqa: F401  (registers its matcher)
+import engine.numbers
+import engine.velocity  # noqa: F401  (each registers its matcher)
 from engine import kwscan, numindex
 from engine.matchers import MATCHERS, CompileInput, Matcher
 from engine.normalize import Normalizer, NormalizeSettings

@@ -4,8 +4,9 @@ A listed domain covers its subdomains. As with numbers, the most specific
 listed suffix decides (``safe.example.com`` on the allow list carves itself out
 of a deny on ``example.com``), and within one level allow beats deny. An allow
 here only clears that host: other hosts and signals in the same message still
-count. Look-alike hosts (``1cbc-verify.t0p``) are also looked up in their
-de-confused form (``icbc-verify.top``).
+count. Look-alike hosts (``1cbc-verify.t0p``, ``paypa1.com``) that match nothing
+as written are also looked up in their de-confused readings (``icbc-verify.top``,
+``paypal.com``; ``1`` may stand for ``i`` or ``l``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.context import EventContext
-from engine.extract import deconfuse_domain
+from engine.extract import deconfuse_readings
 from engine.matchers import CompileInput, MatcherSpec, register_matcher
 from engine.types import Match
 from rules.domains import parent_domains
@@ -27,14 +28,15 @@ class DomainMatcher:
 
     def __init__(self, rules: Sequence[DomainListRule]) -> None:
         self.metas: tuple[RuleMeta, ...] = tuple(r.meta for r in rules)
-        listed: dict[str, list[int]] = {}
-        for i, rule in enumerate(rules):
-            for domain in rule.domains:
-                listed.setdefault(domain, []).append(i)
         self.table: dict[str, tuple[int, ...]] = {}
-        for domain, ids in listed.items():
-            allowed = tuple(i for i in ids if self.metas[i].action == "allow")
-            self.table[domain] = allowed or tuple(ids)
+        for i, rule in enumerate(rules):
+            overlap = self.table.keys() & rule.domains if self.table else set()
+            previous = {d: self.table[d] for d in overlap}  # listed by earlier rules: few
+            self.table.update(dict.fromkeys(rule.domains, (i,)))  # bulk: 10^6 entries fast
+            for domain, earlier in previous.items():
+                ids = (*earlier, i)
+                allowed = tuple(j for j in ids if self.metas[j].action == "allow")
+                self.table[domain] = allowed or ids
 
     def lookup(self, host: str) -> tuple[int, ...]:
         """Rules deciding ``host``: the most specific listed suffix, allow first."""
@@ -58,9 +60,10 @@ class DomainMatcher:
                     continue
                 seen.add(host)
                 rules = self.lookup(host)
-                if not rules:
-                    plain = deconfuse_domain(host)
-                    rules = self.lookup(plain) if plain != host else ()
+                for reading in () if rules else deconfuse_readings(host):
+                    rules = self.lookup(reading) if reading != host else ()
+                    if rules:
+                        break
                 sink = ctx.shadow_matches if shadow else ctx.matches
                 for i in rules:
                     m = self.metas[i]

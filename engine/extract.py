@@ -6,7 +6,7 @@ Every extracted item carries a canonical ``value`` that the list lookups use
 
 The text is first folded into a *view* of the same length (full-width ASCII ->
 ASCII, upper -> lower case, ``。｡．`` -> ``.``, variant digits ``①❶¹１`` and
-Chinese numerals ``一三八`` / ``壹贰叁`` -> ASCII digits), so offsets in the view are
+runs of 3+ Chinese numerals ``一三八`` / ``壹贰叁`` -> ASCII digits), so offsets in the view are
 offsets in the original. Zero-width and other invisible characters are the one
 non 1:1 fold: when present they are removed and an offset map is kept. One
 combined precompiled regex then finds every candidate in a single pass.
@@ -45,24 +45,164 @@ from rules.phone import canonical_number, country_code_of
 
 #: Hosts of common URL shorteners; a link through one hides its destination.
 SHORTLINK_HOSTS: frozenset[str] = frozenset(
-    "t.cn dwz.cn url.cn w.url.cn suo.im suo.nz mrw.so 985.so u.nu sohu.gg c.tb.cn m.tb.cn "
-    "tb.cn s.jd.com u.jd.com 3.cn j.mp bit.ly tinyurl.com goo.gl t.co is.gd ow.ly buff.ly "
-    "rebrand.ly cutt.ly rb.gy shorturl.at tiny.cc v.gd t.ly s.id lnkd.in bitly.com "
-    "dwz.date 0x3.me".split()
+    [
+        "t.cn",
+        "dwz.cn",
+        "url.cn",
+        "w.url.cn",
+        "suo.im",
+        "suo.nz",
+        "mrw.so",
+        "985.so",
+        "u.nu",
+        "sohu.gg",
+        "c.tb.cn",
+        "m.tb.cn",
+        "tb.cn",
+        "s.jd.com",
+        "u.jd.com",
+        "3.cn",
+        "j.mp",
+        "bit.ly",
+        "tinyurl.com",
+        "goo.gl",
+        "t.co",
+        "is.gd",
+        "ow.ly",
+        "buff.ly",
+        "rebrand.ly",
+        "cutt.ly",
+        "rb.gy",
+        "shorturl.at",
+        "tiny.cc",
+        "v.gd",
+        "t.ly",
+        "s.id",
+        "lnkd.in",
+        "bitly.com",
+        "dwz.date",
+        "0x3.me",
+    ]
 )
-_GENERIC_TLDS = (
-    "com net org info biz name pro mobi asia tel edu gov mil int top xyz vip club shop site "
-    "online store tech app dev icu fun cyou work link live life world wang ren ltd group cloud "
-    "love ink art pub red kim win bid loan space website press host fit run today city center "
-    "email download date review trade party science stream racing men click help gdn lol "
-    "best bar buzz cam rest monster sbs cfd homes beauty hair skin quest makeup bond autos "
-    "boats yachts motorcycles mom lat uno guru ltd plus games game team money cash pay bet "
-    "casino poker tube video news blog media zone one tokyo ooo"
-).split()
+_GENERIC_TLDS = [
+    "com",
+    "net",
+    "org",
+    "info",
+    "biz",
+    "name",
+    "pro",
+    "mobi",
+    "asia",
+    "tel",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "top",
+    "xyz",
+    "vip",
+    "club",
+    "shop",
+    "site",
+    "online",
+    "store",
+    "tech",
+    "app",
+    "dev",
+    "icu",
+    "fun",
+    "cyou",
+    "work",
+    "link",
+    "live",
+    "life",
+    "world",
+    "wang",
+    "ren",
+    "ltd",
+    "group",
+    "cloud",
+    "love",
+    "ink",
+    "art",
+    "pub",
+    "red",
+    "kim",
+    "win",
+    "bid",
+    "loan",
+    "space",
+    "website",
+    "press",
+    "host",
+    "fit",
+    "run",
+    "today",
+    "city",
+    "center",
+    "email",
+    "download",
+    "date",
+    "review",
+    "trade",
+    "party",
+    "science",
+    "stream",
+    "racing",
+    "men",
+    "click",
+    "help",
+    "gdn",
+    "lol",
+    "best",
+    "bar",
+    "buzz",
+    "cam",
+    "rest",
+    "monster",
+    "sbs",
+    "cfd",
+    "homes",
+    "beauty",
+    "hair",
+    "skin",
+    "quest",
+    "makeup",
+    "bond",
+    "autos",
+    "boats",
+    "yachts",
+    "motorcycles",
+    "mom",
+    "lat",
+    "uno",
+    "guru",
+    "ltd",
+    "plus",
+    "games",
+    "game",
+    "team",
+    "money",
+    "cash",
+    "pay",
+    "bet",
+    "casino",
+    "poker",
+    "tube",
+    "video",
+    "news",
+    "blog",
+    "media",
+    "zone",
+    "one",
+    "tokyo",
+    "ooo",
+]
 # Country-code TLDs: the number-plan metadata lists every ISO 3166 region; "uk" and
 # "eu" are TLDs without being regions there.
-_REAL_TLDS = {r.lower() for r in phonenumbers.SUPPORTED_REGIONS} | {"uk", "eu", "su"} | set(
-    _GENERIC_TLDS
+_REAL_TLDS = (
+    {r.lower() for r in phonenumbers.SUPPORTED_REGIONS} | {"uk", "eu", "su"} | set(_GENERIC_TLDS)
 )
 # Look-alike spellings of the TLDs fraud links use most (c0m, t0p, v1p, 0rg), so a
 # bare "1cbc.c0m" is extracted at all; deconfuse_domain() then reads it as icbc.com.
@@ -70,6 +210,7 @@ _LOOKALIKE_TLDS = {
     "".join(chars)
     for tld in ("com", "cn", "net", "org", "top", "vip", "info", "io", "club", "online", "site")
     for chars in product(*[{"o": "o0", "i": "i1", "l": "l1"}.get(c, c) for c in tld])
+    if any(c.isalpha() for c in "".join(chars))  # never all digits: 12.10 is a date
 } - _REAL_TLDS
 _TLDS = sorted(_REAL_TLDS | _LOOKALIKE_TLDS, key=len, reverse=True)
 
@@ -106,12 +247,27 @@ def _view_table() -> dict[int, str]:
         table[ord(c)] = "."
     table[0x3000] = " "
     table[0x00A0] = " "
-    for i in range(0, len(_CN_NUMERALS), 2):
-        table[ord(_CN_NUMERALS[i])] = _CN_NUMERALS[i + 1]
     return table
 
 
+# Chinese numerals become digits only in runs of 3+ (一三八零...): a lone 陆 in 登陆
+# or 一 in 一起 stays a word, or 登陆www.x.com would read as "6www.x.com".
+_CN_TABLE = str.maketrans({_CN_NUMERALS[i]: _CN_NUMERALS[i + 1]
+                           for i in range(0, len(_CN_NUMERALS), 2)})  # fmt: skip
+_CN_CLASS = "".join(_CN_NUMERALS[0::2])
+_CN_ANY_RE = re.compile(f"[{_CN_CLASS}]")
+_CN_RUN_RE = re.compile(f"[{_CN_CLASS}]{{3,}}")
+
+
 _VIEW = _view_table()
+# A list indexed by code point translates ~3x faster than a dict (no hashing);
+# astral characters (𝟏) go through the dict only when the text has any.
+_VIEW_BMP: list[int] = list(range(0x10000))
+for _cp, _to in _VIEW.items():
+    if _cp < 0x10000:
+        _VIEW_BMP[_cp] = ord(_to)
+_VIEW_ASTRAL = {cp: to for cp, to in _VIEW.items() if cp >= 0x10000}
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 _INVISIBLE_RE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
@@ -122,6 +278,7 @@ _INVISIBLE_RE = re.compile(
 _TLD = rf"(?:{'|'.join(_TLDS)}|xn--[a-z0-9-]{{2,59}})(?![a-z0-9-])"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _IDN_LABEL = r"[^\W\d_a-z]+"  # a label of non-ASCII letters (例子), only after a scheme
+_IDN_TLDS = "中国|中國|公司|网络|網絡|在线|中文网|网址|商城|集团|我爱你"
 _DEFANGED_DOT = r"(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\})"
 _DOT_TIGHT = rf"(?:\.|{_DEFANGED_DOT}|点)"
 _DOT_LOOSE = rf"(?: ?{_DOT_TIGHT} ?)"  # spaces around a dot: only where a scheme or www says URL
@@ -137,13 +294,17 @@ _PATTERN = re.compile(
     "|".join(
         [
             # URL with a scheme: any TLD, IDN labels, spaces around dots tolerated.
-            rf"(?P<scheme>{_SCHEME})(?P<shost>{_IPV4}|(?:(?:{_LABEL}|{_IDN_LABEL}){_DOT_LOOSE})+"
-            rf"(?:[a-z]{{2,24}}(?![a-z0-9-])|xn--[a-z0-9-]{{2,59}}|{_IDN_LABEL}))"
+            # URL with a scheme: any TLD; an IDN host is all IDN labels (例子.中国) or
+            # ASCII labels under an IDN TLD, so "x.com.联系人" stops at ".com".
+            rf"(?P<scheme>{_SCHEME})(?P<shost>{_IPV4}"
+            rf"|(?:{_IDN_LABEL}{_DOT_LOOSE})+(?:{_IDN_LABEL}|[a-z]{{2,24}}(?![a-z0-9-]))"
+            rf"|(?:{_LABEL}{_DOT_LOOSE})+(?:[a-z]{{2,24}}(?![a-z0-9-])|xn--[a-z0-9-]{{2,59}}"
+            rf"|{_IDN_TLDS}))"
             rf"(?P<spath>{_PORT}{_PATH})",
-            rf"(?<![a-z0-9@._-])(?P<www>www{_DOT_LOOSE}(?:{_LABEL}{_DOT_LOOSE})*{_TLD})"
+            rf"(?<![a-z0-9@_-])(?<![a-z0-9-]\.)(?P<www>www{_DOT_LOOSE}(?:{_LABEL}{_DOT_LOOSE})*{_TLD})"
             rf"(?P<wpath>{_PORT}{_PATH})",
-            rf"(?<![\d.])(?P<ip>{_IPV4})(?P<ipath>{_PORT}{_PATH})",
-            rf"(?<![a-z0-9@._-])(?P<bare>(?:{_LABEL}{_DOT_BARE})+{_TLD})(?P<bpath>{_PORT}{_PATH})",
+            rf"(?P<ip>{_IPV4})(?P<ipath>{_PORT}{_PATH})",  # (?<![\d.]) checked in _handle
+            rf"(?<![a-z0-9@_-])(?<![a-z0-9-]\.)(?P<bare>(?:{_LABEL}{_DOT_BARE})+{_TLD})(?P<bpath>{_PORT}{_PATH})",
             rf"(?<![a-z])(?:qq|扣扣|企鹅)(?:号码|号)?(?:是|为)?{_CUE_SEP}"
             r"(?P<qq>[1-9](?:[ -]?\d){4,10})(?![\d])",
             rf"(?<![a-z])(?:微信|威信|薇信|徽信|v信|vx|wx|weixin|wechat|加 ?v|\+ ?v)"
@@ -151,7 +312,9 @@ _PATTERN = re.compile(
             r"(?P<wx>[a-z][-_a-z0-9]{5,19}(?![-_a-z0-9])|\+?\d(?:[ -]?\d){6,14}(?!\d))",
             rf"(?<![a-z])(?:telegram|tg|纸飞机|飞机|电报)(?:号|id)?{_CUE_SEP}@?"
             r"(?P<tg>[a-z][a-z0-9_]{4,31})(?![a-z0-9_])",
-            r"(?<![\d])(?P<num>(?:\+ ?|00)?\(?\d(?:[ \-.()\u2010-\u2015]{0,2}\d){4,24})(?![\d])",
+            # No (?<!\d): the scan reaches a digit run at its first digit anyway, and a
+            # leading look-behind would cost a check at every position.
+            r"(?P<num>(?:\+ ?|00)?\(?\d(?:[ \-.()\u2010-\u2015]{0,2}\d){4,24})(?![\d])",
         ]
     )
 )
@@ -167,11 +330,13 @@ _DEFANGED_RE = re.compile(r" ?(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\}|点|\.) ?
 
 def extract(text: str, default_cc: str = "86") -> list[Extracted]:
     """Everything extractable in ``text``, sorted by start, de-duplicated."""
-    if "一" in text:  # 137一5613一2795: 一 between digits is a dash, not a digit
-        text_for_view = _YI_DASH_RE.sub("-", text)
-    else:
-        text_for_view = text
-    view = text_for_view.translate(_VIEW)
+    # 137一5613一2795: 一 between two digits is a dash, not a digit.
+    text_for_view = _YI_DASH_RE.sub("-", text) if "一" in text else text
+    view = text_for_view.translate(_VIEW_BMP)
+    if _ASTRAL_RE.search(view) is not None:
+        view = view.translate(_VIEW_ASTRAL)
+    if _CN_ANY_RE.search(view) is not None:
+        view = _CN_RUN_RE.sub(lambda m: m.group().translate(_CN_TABLE), view)
     origin: list[int] | None = None
     if _INVISIBLE_RE.search(view) is not None:
         keep = [i for i, c in enumerate(view) if not _INVISIBLE_RE.match(c)]
@@ -206,12 +371,16 @@ def _handle(
 ) -> None:  # fmt: skip
     g = m.groupdict()
 
-    def emit(kind: str, value: str, vs: int, ve: int, *, host: str = "", short: bool = False) -> None:
+    def emit(
+        kind: str, value: str, vs: int, ve: int, *, host: str = "", short: bool = False
+    ) -> None:
         s, e = _span(origin, vs, ve)
         out.append(Extracted(kind, value, text[s:e], s, e, short, host))
 
     if g["shost"] is not None or g["www"] is not None or g["bare"] is not None:
-        host_group = "shost" if g["shost"] is not None else "www" if g["www"] is not None else "bare"
+        host_group = (
+            "shost" if g["shost"] is not None else "www" if g["www"] is not None else "bare"
+        )
         path_group = {"shost": "spath", "www": "wpath", "bare": "bpath"}[host_group]
         host_raw = m.group(host_group)
         host = _DEFANGED_RE.sub(".", host_raw)
@@ -229,9 +398,15 @@ def _handle(
         if value in ("t.me", "telegram.me") and path.startswith("/") and len(path) > 1:
             handle = path[1:].split("/")[0].split("?")[0]
             if re.fullmatch(r"[a-z][a-z0-9_]{4,31}", handle):
-                emit("telegram", handle, m.end(path_group) - len(m.group(path_group)) + 1,
-                     m.end(path_group) - len(m.group(path_group)) + 1 + len(handle))
+                emit(
+                    "telegram",
+                    handle,
+                    m.end(path_group) - len(m.group(path_group)) + 1,
+                    m.end(path_group) - len(m.group(path_group)) + 1 + len(handle),
+                )
     elif g["ip"] is not None:
+        if m.start() > 0 and view[m.start() - 1] in "0123456789.":
+            return  # the tail of a longer dotted number (1.2.3.4.5)
         path = m.group("ipath").rstrip(_TRAILING)
         end = m.start("ipath") + len(path)
         kind = "url" if path else "ip"
@@ -291,9 +466,11 @@ def _classify(digits: str, cc: str, prev: str, nxt: str) -> str:
             _MOBILE_RE.fullmatch(body[2:]) or _LANDLINE_RE.fullmatch("0" + body[2:])
         ):
             return ""
-    elif digits.startswith("86") and _MOBILE_RE.fullmatch(digits[2:]):
-        pass
-    elif _MOBILE_RE.fullmatch(digits) or _LANDLINE_RE.fullmatch(digits):
+    elif (
+        (digits.startswith("86") and _MOBILE_RE.fullmatch(digits[2:]))
+        or _MOBILE_RE.fullmatch(digits)
+        or _LANDLINE_RE.fullmatch(digits)
+    ):
         pass
     elif _SERVICE_RE.fullmatch(digits):
         # A bare 95xxx followed by a unit is an amount (95000元), not a hotline.

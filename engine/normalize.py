@@ -41,7 +41,7 @@ every normalized character, the span of original text it came from.
 '加微信,贷款 验证码'
 >>> start = r.text.index("验证码")
 >>> r.span_in_original(start, start + 3)
-(10, 15)
+(9, 14)
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class NormalizeSettings:
     )
 
 
-assert NormalizeSettings.STEP_NAMES == tuple(f.name for f in fields(NormalizeSettings))
+assert tuple(f.name for f in fields(NormalizeSettings)) == NormalizeSettings.STEP_NAMES
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,8 @@ DEFAULT_LOOKALIKES: Mapping[str, str] = MappingProxyType(
 _CN_DIGITS = {
     "零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
     "七": "7", "八": "8", "九": "9", "幺": "1", "壹": "1", "贰": "2", "貳": "2", "叁": "3",
-    "參": "3", "肆": "4", "伍": "5", "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9",
+    "參": "3", "参": "3", "肆": "4", "伍": "5", "陆": "6", "陸": "6", "柒": "7", "捌": "8",
+    "玖": "9",
 }  # fmt: skip
 _CN_DIGIT_CLASS = "".join(_CN_DIGITS)
 _CN_DIGIT_TABLE = str.maketrans(_CN_DIGITS)
@@ -189,7 +190,9 @@ def _nfkc_map() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _casefold_map() -> dict[str, str]:
-    return {chr(cp): chr(cp).casefold() for cp in range(_SCAN_LIMIT) if chr(cp).casefold() != chr(cp)}
+    return {
+        chr(cp): chr(cp).casefold() for cp in range(_SCAN_LIMIT) if chr(cp).casefold() != chr(cp)
+    }
 
 
 @lru_cache(maxsize=1)
@@ -265,10 +268,14 @@ _SEP_CHAR_RE = re.compile(_SEP)
 _REPEAT_RE = re.compile(rf"([{_CJK}])\1{{2,}}")
 _CN_NUMBER_RE = re.compile(rf"[{_CN_DIGIT_CLASS}]{{3,}}")
 # Sentence punctuation: a run of isolated characters separated by it is merged only
-# when it has 3+ characters all separated the same way (全.产.权, 爆!爆!爆), never
-# for two characters (片,请 / 奖,中 are ordinary sentences).
-_SENTENCE_PUNCT = frozenset(",.!?;:'\"()[]<>\u3001\u3002\u201c\u201d\u2018\u2019\u3010\u3011"
-                            "\u300a\u300b\u300c\u300d\u300e\u300f\u3008\u3009")
+# when it has 3+ characters all separated the same way (全.产.权, 爆!爆!爆, 代/开/发/票),
+# never for two characters (片,请 / 奖,中 / 元/月 are ordinary text).
+_SENTENCE_PUNCT = frozenset(
+    ",.!?;:'\"()[]<>/\u3001\u3002\u201c\u201d\u2018\u2019\u3010\u3011"
+    "\u300a\u300b\u300c\u300d\u300e\u300f\u3008\u3009"
+)
+# Enumeration commas never merge: 红、黄、蓝 is a list, not a disguise.
+_ENUMERATION = frozenset(",\u3001")
 _SEP_RUN_RE = re.compile(rf"{_SEP}+")
 _NOISE_DETECTOR = re.compile(f"[{_NOISE}]")
 
@@ -392,8 +399,11 @@ class Normalizer:
             if edits:
                 t, origin, ends = _apply(t, origin, ends, edits)
         if s.collapse_repeats:
-            edits = [(m.start(), m.end(), m.group(1)) for m in _REPEAT_RE.finditer(t)
-                     if m.group(1) not in _CN_DIGITS]  # 零零零 is a number, not a stutter
+            edits = [
+                (m.start(), m.end(), m.group(1))
+                for m in _REPEAT_RE.finditer(t)
+                if m.group(1) not in _CN_DIGITS
+            ]  # 零零零 is a number, not a stutter
             if edits:
                 t, origin, ends = _apply(t, origin, ends, edits)
         if self._cn_digits is not None and self._cn_digits.search(t) is not None:
@@ -402,7 +412,9 @@ class Normalizer:
             if edits:
                 t, origin, ends = _apply(t, origin, ends, edits)
         if self._multi_re is not None:
-            edits = [(m.start(), m.end(), self._multi[m.group()]) for m in self._multi_re.finditer(t)]
+            edits = [
+                (m.start(), m.end(), self._multi[m.group()]) for m in self._multi_re.finditer(t)
+            ]
             if edits:
                 t, origin, ends = _apply(t, origin, ends, edits)
         if origin is None:
@@ -447,6 +459,8 @@ def _merge_run(run: str) -> bool:
     seps = _SEP_RUN_RE.findall(run)
     if all(c not in _SENTENCE_PUNCT for sep in seps for c in sep):
         return True
+    if any(c in _ENUMERATION for sep in seps for c in sep):
+        return False
     return len(seps) >= 2 and len({sep.strip() for sep in seps}) == 1
 
 

@@ -135,16 +135,18 @@ class Follower:
                 ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.store.channel)
-                self._check()  # catch up on anything missed while disconnected
                 self._set_connected(True)
                 backoff = BACKOFF_START
+                self._check()  # catch up on anything missed while disconnected
                 while not self._stop.is_set():
                     pubsub.get_message(timeout=self.poll_interval)  # a message, or the poll
                     self._check()
             except (StoreUnavailable, *REDIS_ERRORS) as e:
-                self._set_connected(False, str(e))
-                log.warning("redis unreachable (%s); keep serving %s, retry in %.1fs",
-                            e, self._serving(), backoff)
+                error = str(e) if isinstance(e, StoreUnavailable) else (
+                    f"Redis at {self.url} unreachable: {e}")
+                self._set_connected(False, error)
+                log.warning("%s; keep serving %s, retry in %.1fs", error, self._serving(),
+                            backoff)
                 self._stop.wait(backoff * random.uniform(0.8, 1.2))
                 backoff = min(BACKOFF_CAP, backoff * 2)
             except Exception as e:  # never let the follower die: log, pause, go on

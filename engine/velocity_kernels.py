@@ -48,7 +48,7 @@ def _popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _find_slot(keys, seen, key, now_s, insert):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _find_slot(keys, seen, key, now_ms, insert):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The slot of ``key``; with ``insert``, claim one (empty, else least recently seen).
 
     Returns (slot, fresh): ``fresh`` is True when the slot was just (re)claimed
@@ -70,12 +70,12 @@ def _find_slot(keys, seen, key, now_s, insert):  # type: ignore[no-untyped-def] 
             if seen[j] < seen[victim]:
                 victim = j
     keys[victim] = key
-    seen[victim] = now_s
+    seen[victim] = now_ms
     return victim, True
 
 
 @njit(cache=True, nogil=True)
-def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]  # noqa: E501
+def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
                      ev_key, ev_kind, ev_aux, ev_ms,
                      col_type, col_index, col_len, col_param, record):  # pragma: no cover
     """Record a batch of events (if ``record``) and return each event's value per column.
@@ -92,7 +92,7 @@ def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: i
         if key == 0:
             continue
         t = ev_ms[i]
-        slot, fresh = _find_slot(keys, seen, key, t // 1000, record and ev_kind[i] >= 0)
+        slot, fresh = _find_slot(keys, seen, key, t, record and ev_kind[i] >= 0)
         if slot < 0:
             continue
         if fresh:
@@ -101,7 +101,7 @@ def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: i
             dst_head[slot, :] = 0
             bits[slot, :, :, :] = 0
         if record and ev_kind[i] >= 0:
-            seen[slot] = max(seen[slot], t // 1000)
+            seen[slot] = max(seen[slot], t)
             for c in range(m):
                 _record_one(cnt_head, cnt, dst_head, bits, slot, col_type[c], col_index[c],
                             t // col_len[c], ev_kind[i], ev_aux[i], col_param[c], n_bits)
@@ -118,7 +118,7 @@ def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: i
 
 
 @njit(cache=True, nogil=True)
-def _record_one(cnt_head, cnt, dst_head, bits, slot, ctype, col, sub,  # type: ignore[no-untyped-def]  # noqa: E501
+def _record_one(cnt_head, cnt, dst_head, bits, slot, ctype, col, sub,  # type: ignore[no-untyped-def]
                 kind, aux, param, n_bits):  # pragma: no cover
     if ctype == T_DISTINCT:
         if kind != EV_CALL:

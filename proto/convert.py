@@ -43,19 +43,24 @@ _INGRESS_RANGE = f"{min(_INGRESS)}..{max(_INGRESS)}"
 DEFAULT_MAX_TEXT_BYTES = 8192  # a concatenated SMS is at most ~255 x 140 bytes; 8 KiB is ample
 
 
-def _ingress(value: int, field: str) -> Ingress:
+# Field names in errors are built only when there is an error: this is the hot path.
+
+
+def _ingress(value: int, prefix: str) -> Ingress:
     ingress = _INGRESS.get(value)
     if ingress is None:
-        raise EventError(field, f"unknown value {value} (expected {_INGRESS_RANGE})")
+        raise EventError(prefix + "ingress", f"unknown value {value} (expected {_INGRESS_RANGE})")
     return ingress
 
 
-def _check_text(text: str, field: str, max_text_bytes: int) -> None:
+def _check_text(text: str, prefix: str, max_text_bytes: int) -> None:
     # A UTF-8 character is at most 4 bytes, so short texts never need encoding.
     if len(text) * 4 > max_text_bytes:
         size = len(text.encode("utf-8"))
         if size > max_text_bytes:
-            raise EventError(field, f"is {size} bytes, over the {max_text_bytes}-byte limit")
+            raise EventError(
+                prefix + "text", f"is {size} bytes, over the {max_text_bytes}-byte limit"
+            )
 
 
 def call_from_pb(msg: pb.CallEvent, prefix: str = "") -> CallEvent:
@@ -64,7 +69,7 @@ def call_from_pb(msg: pb.CallEvent, prefix: str = "") -> CallEvent:
         call_id=msg.call_id,
         caller=msg.caller,
         callee=msg.callee,
-        ingress=_ingress(msg.ingress, prefix + "ingress"),
+        ingress=_ingress(msg.ingress, prefix),
         caller_country=msg.caller_country,
         roaming_area=msg.roaming_area,
         timestamp_ms=msg.timestamp_ms,
@@ -76,13 +81,13 @@ def message_from_pb(
 ) -> MessageEvent:
     """A ``MessageEvent`` from its protobuf, refusing text over ``max_text_bytes``."""
     text = msg.text
-    _check_text(text, prefix + "text", max_text_bytes)
+    _check_text(text, prefix, max_text_bytes)
     return MessageEvent(
         message_id=msg.message_id,
         sender=msg.sender,
         recipient=msg.recipient,
         text=text,
-        ingress=_ingress(msg.ingress, prefix + "ingress"),
+        ingress=_ingress(msg.ingress, prefix),
         timestamp_ms=msg.timestamp_ms,
     )
 
@@ -116,9 +121,15 @@ def events_from_pb(
     msgs: Iterable[pb.Event], max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
 ) -> list[Event]:
     """Convert a batch; errors name the position, e.g. ``events[3].ingress``."""
-    return [
-        event_from_pb(m, f"events[{i}].", max_text_bytes) for i, m in enumerate(msgs)
-    ]
+    events: list[Event] = []
+    append = events.append
+    for msg in msgs:
+        try:
+            append(event_from_pb(msg, "", max_text_bytes))
+        except EventError:  # convert it again, now with its position in the field names
+            event_from_pb(msg, f"events[{len(events)}].", max_text_bytes)
+            raise
+    return events
 
 
 def _match_kwargs(m: Match) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from rules.kinds import KindSpec, ParseContext, Table, register_kind, string_tuple
 from rules.model import ActionName, Rule, RuleMeta
@@ -205,7 +206,7 @@ def _build_origin(table: Table, meta: RuleMeta, ctx: ParseContext) -> Rule | Non
     return OriginRule(meta, codes, countries, areas)
 
 
-def _whole(value: object) -> bool:
+def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -220,17 +221,9 @@ def _build_velocity(table: Table, meta: RuleMeta, ctx: ParseContext) -> Rule | N
         ctx.problem(meta, f"must be a whole number of seconds from {MIN_WINDOW_SECONDS} to "
                     f"{MAX_WINDOW_SECONDS}, not {window!r}", field="window_seconds")
         return None
-    threshold = table.get("threshold")
-    if metric == "short_call_share":
-        ok = isinstance(threshold, int | float) and not isinstance(threshold, bool) and (
-            0 < threshold < 1)
-        limit = "a fraction between 0 and 1 (0.7 = 70 %)"
-    else:
-        top = MAX_DISTINCT_THRESHOLD if metric == "distinct_callees" else MAX_COUNT_THRESHOLD
-        ok = _whole(threshold) and 1 <= threshold <= top
-        limit = f"a whole number from 1 to {top}"
-    if not ok:
-        ctx.problem(meta, f"must be {limit}, not {threshold!r}", field="threshold")
+    threshold = _threshold(metric, table.get("threshold"))
+    if isinstance(threshold, str):
+        ctx.problem(meta, threshold, field="threshold")
         return None
     extra = {k: table[k] for k in ("short_call_seconds", "min_calls") if k in table}
     if extra and metric != "short_call_share":
@@ -246,7 +239,19 @@ def _build_velocity(table: Table, meta: RuleMeta, ctx: ParseContext) -> Rule | N
         ctx.problem(meta, f"must be a whole number from 1 to {MAX_COUNT_THRESHOLD}, "
                     f"not {min_calls!r}", field="min_calls")
         return None
-    return VelocityRule(meta, metric, window, float(threshold), short, min_calls)
+    return VelocityRule(meta, metric, window, threshold, short, min_calls)
+
+
+def _threshold(metric: str, value: object) -> float | str:
+    """The threshold as a number, or the problem with it."""
+    if metric == "short_call_share":
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1:
+            return float(value)
+        return f"must be a fraction between 0 and 1 (0.7 = 70 %), not {value!r}"
+    top = MAX_DISTINCT_THRESHOLD if metric == "distinct_callees" else MAX_COUNT_THRESHOLD
+    if _whole(value) and 1 <= value <= top:
+        return float(value)
+    return f"must be a whole number from 1 to {top}, not {value!r}"
 
 
 _NO_ALLOW: tuple[ActionName, ...] = ("block", "flag", "score")

@@ -19,13 +19,18 @@ import re
 from collections.abc import Iterator
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+# A whole valid ASCII host in one match: the fast path for list files of millions of lines.
+_HOST = re.compile(r"(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)*(?!-)[a-z0-9_-]{1,63}(?<!-)")
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 MAX_DOMAIN_LENGTH = 253
 
 
 def normalize_domain(raw: str) -> str:
     """Return the canonical form of a host name or raise ``ValueError`` saying why."""
-    host = raw.strip().translate(_DOTS).rstrip(".").lower()
+    host = raw.strip().lower()
+    if _HOST.fullmatch(host) and len(host) <= MAX_DOMAIN_LENGTH:
+        return host
+    host = host.translate(_DOTS).rstrip(".")
     if not host:
         raise ValueError("is empty")
     if not host.isascii():

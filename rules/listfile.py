@@ -34,7 +34,7 @@ MAX_PROBLEMS = 100  # stop collecting after this many: the file is clearly wrong
 
 @njit(cache=True, nogil=True)
 def _scan_plain_digit_lines(
-    buf: npt.NDArray[np.uint8],
+    buf: npt.NDArray[np.uint8], max_lines: int,
 ) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.int64],
     npt.NDArray[np.int64], npt.NDArray[np.int64],
@@ -46,11 +46,11 @@ def _scan_plain_digit_lines(
     non-blank, non-comment line.
     """
     n = buf.size
-    values = np.empty(n // 2 + 1, np.int64)
-    ndigits = np.empty(n // 2 + 1, np.int8)
-    plain_lines = np.empty(n // 2 + 1, np.int64)
-    other_starts = np.empty(n // 2 + 1, np.int64)
-    other_lines = np.empty(n // 2 + 1, np.int64)
+    values = np.empty(max_lines, np.int64)
+    ndigits = np.empty(max_lines, np.int8)
+    plain_lines = np.empty(max_lines, np.int64)
+    other_starts = np.empty(max_lines, np.int64)
+    other_lines = np.empty(max_lines, np.int64)
     nv = 0
     no = 0
     pos = 0
@@ -94,7 +94,7 @@ def _scan_plain_digit_lines(
 
 def warm() -> None:
     """Compile (or load from cache) the list-file kernel."""
-    _scan_plain_digit_lines(np.frombuffer(b"1\n+1\n", dtype=np.uint8))
+    _scan_plain_digit_lines(np.frombuffer(b"123\n+1\n", dtype=np.uint8), 3)
 
 
 @dataclass
@@ -105,17 +105,32 @@ class NumberEntries:
     prefixes: npt.NDArray[np.int64]
 
 
+_POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
+
+
+def sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique`` for int64 keys via one sort (several times faster at 10 M entries)."""
+    if values.size == 0:
+        return values.astype(np.int64)
+    # Lists are often kept sorted; checking is ~50x cheaper than sorting again.
+    ordered = values if bool(np.all(values[1:] >= values[:-1])) else np.sort(values)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def _canonicalise_plain(
     values: npt.NDArray[np.int64], ndigits: npt.NDArray[np.int8], default_cc: str
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Vectorised ``canonical_number`` for plain digit lines; returns (keys, ok)."""
     cc = int(default_cc)
-    nd = ndigits.astype(np.int64)
-    head = values // (10 ** np.maximum(nd - len(default_cc), 0))
+    nd = ndigits.astype(np.intp)
+    head = values // _POW10[np.maximum(nd - len(default_cc), 0)]
     already_international = (head == cc) & (nd >= len(default_cc) + 9)
     total = np.where(already_international, nd, nd + len(default_cc))
     ok = total <= MAX_DIGITS
-    scale = 10 ** np.where(ok, nd, 0)
+    scale = _POW10[np.where(ok, nd, 0)]
     keys = np.where(already_international, values, cc * scale + values)
     return keys, ok
 
@@ -124,7 +139,8 @@ def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Prob
                      rule_id: str) -> NumberEntries:
     """Parse a number list file's bytes; every bad line goes to ``problems`` with its line."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    values, ndigits, plain_lines, other_starts, other_lines = _scan_plain_digit_lines(buf)
+    values, ndigits, plain_lines, other_starts, other_lines = (
+        a.copy() for a in _scan_plain_digit_lines(buf, data.count(b"\n") + 1))
     keys, ok = _canonicalise_plain(values, ndigits, default_cc)
     for bad in np.flatnonzero(~ok)[:MAX_PROBLEMS].tolist():
         problems.append(Problem(f"{int(values[bad])} is too long once the country code "
@@ -144,8 +160,8 @@ def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Prob
             if len(problems) < MAX_PROBLEMS:
                 problems.append(Problem(str(exc), file=rel, line=line_no, rule_id=rule_id))
     all_exact = np.concatenate([keys[ok], np.asarray(exact, dtype=np.int64)])
-    return NumberEntries(exact=np.unique(all_exact),
-                         prefixes=np.unique(np.asarray(prefixes, dtype=np.int64)))
+    return NumberEntries(exact=sorted_unique(all_exact),
+                         prefixes=sorted_unique(np.asarray(prefixes, dtype=np.int64)))
 
 
 def _parse_number_entry(text: str, default_cc: str, exact: list[int], prefixes: list[int]) -> None:
@@ -179,17 +195,20 @@ def iter_text_lines(data: bytes, rel: str, problems: list[Problem], rule_id: str
 
 def read_domain_list(data: bytes, rel: str, problems: list[Problem],
                      rule_id: str) -> tuple[str, ...]:
-    """Parse a domain list: one host per line; ``*.example.com`` is the same as ``example.com``."""
-    out: set[str] = set()
+    """Parse a domain list: one host per line; ``*.example.com`` is the same as ``example.com``.
+
+    Entries keep their file order (first occurrence); duplicates are dropped.
+    """
+    out: dict[str, None] = {}
     for line_no, text in iter_text_lines(data, rel, problems, rule_id):
         entry = text.split(" #", 1)[0].strip().removeprefix("*.")
         try:
-            out.add(normalize_domain(entry))
+            out[normalize_domain(entry)] = None
         except ValueError as exc:
             if len(problems) < MAX_PROBLEMS:
                 problems.append(Problem(f"bad domain: {exc}", file=rel, line=line_no,
                                         rule_id=rule_id))
-    return tuple(sorted(out))
+    return tuple(out)
 
 
 def read_keyword_list(data: bytes, rel: str, problems: list[Problem],

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import rules.calls  # noqa: F401  (registers the call rule kinds)
 from rules.errors import Problem, RuleSetError
 from rules.kinds import COMMON_FIELDS, RULE_KINDS, ParseContext, Table
 from rules.listfile import read_lookalike_list

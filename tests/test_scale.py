@@ -6,38 +6,13 @@ Timing and memory figures for this size (and 10 M) are measured in
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engine import Action, CallEvent, MessageEvent, compile_ruleset, decide_batch
 from rules import load_ruleset
-from tests.rulesets import number_list_rule, write_ruleset
-
-CJK = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
-
-
-def generate_large_ruleset(root: Path, n_numbers: int, n_domains: int, n_keywords: int,
-                           seed: int = 7) -> tuple[np.ndarray, list[str], list[str]]:
-    """Write a ruleset of that size; return the numbers, domains and keywords used."""
-    rng = np.random.default_rng(seed)
-    numbers = np.unique(13_000_000_000 + rng.integers(0, 6_000_000_000, n_numbers))
-    r = random.Random(seed)
-    domains = sorted({f"{''.join(r.choices('abcdefghijklmnopqrstuvwxyz0123456789', k=10))}"
-                      f".{r.choice(['com', 'top', 'xyz', 'cn', 'vip'])}" for _ in range(n_domains)})
-    keywords = sorted({"".join(r.choices(CJK, k=r.randint(2, 5))) for _ in range(n_keywords)})
-    rules = (number_list_rule("num.deny.big", "block", "numbers.txt")
-             + '[[rule]]\nid = "dom.deny.big"\nkind = "domain_list"\naction = "block"\n'
-               'file = "domains.txt"\n\n'
-             + '[[rule]]\nid = "kw.big"\nkind = "keyword_list"\naction = "score"\nscore = 50\n'
-               'file = "keywords.txt"\n')
-    write_ruleset(root, rules)
-    np.savetxt(root / "numbers.txt", numbers, fmt="%d")
-    (root / "domains.txt").write_text("\n".join(domains) + "\n")
-    (root / "keywords.txt").write_text("\n".join(keywords) + "\n", encoding="utf-8")
-    return numbers, domains, keywords
+from tests.rulesets import generate_large_ruleset
 
 
 @pytest.mark.slow

@@ -391,9 +391,14 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def test_bad_rules_dir_exits_with_error(server_process: Callable[..., ServerProcess]) -> None:
-    handle = server_process("--rules", "/nonexistent/ruleset", wait=False)
-    assert handle.proc.wait(timeout=60) != 0
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_bad_rules_dir_exits_with_error(
+    server_process: Callable[..., ServerProcess], workers: str
+) -> None:
+    handle = server_process("--rules", "/nonexistent/ruleset", "--workers", workers, wait=False)
+    assert handle.proc.wait(timeout=60) != 0  # no restart loop, no server without rules
+    output = handle.proc.communicate()[0]
+    assert "/nonexistent/ruleset" in output
 
 
 # -- following Redis (needs engine.reloader and a redis-server binary) --------------------------

@@ -1,0 +1,477 @@
+"""Velocity rules: how a caller (or SMS sender) behaves over sliding windows.
+
+Design (details, error bounds and the multi-replica story: ``docs/velocity.md``):
+
+* The counters are **not** in the immutable Snapshot: they live in a
+  :class:`VelocityState` owned by the process (``SnapshotHolder(runtime=state)``,
+  passed as ``decide(..., runtime=holder.runtime)``), so they survive reloads.
+  With no runtime, velocity rules never fire.
+* One fixed-size, set-associative table of callers (:mod:`engine.velocity_kernels`):
+  memory is ``config.nbytes`` however many distinct callers arrive; a new caller
+  evicts the least recently seen caller of its 8-slot set. Each *column* (one
+  metric over one window) keeps a ring of 4+1 sub-window counters per caller;
+  old sub-windows expire when the ring moves on. Distinct callees use a 128-bit
+  linear-counting bitmap per sub-window.
+* Every event is recorded exactly once: by the live velocity matcher, or by the
+  shadow one when a ruleset has only shadow velocity rules. Rules sharing a
+  metric and window share a column. The other instance only reads.
+* Shared state: :meth:`VelocityState.create_shared` puts the table in a tmpfs
+  file (``/dev/shm``); each worker process :meth:`VelocityState.attach` es it, so
+  all workers of a node see the same counts. Updates take a process lock plus
+  an ``flock`` on that file for the duration of one batch kernel call.
+
+>>> state = VelocityState.create_local(VelocityConfig(slots=1024))
+>>> state.config.slots, state.nbytes > 0
+(1024, True)
+>>> state.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import mmap
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from engine import velocity_kernels as vk
+from engine.context import EventContext
+from engine.matchers import CompileInput, MatcherSpec, register_matcher
+from engine.types import CallEndedEvent, Match
+from rules.calls import VelocityRule
+from rules.errors import EventError, Problem, RuleSetError
+from rules.phone import number_key
+
+#: Events more than this far ahead of the server clock are refused (clock skew).
+MAX_FUTURE_MS = 5 * 60 * 1000
+#: Events older than this are refused; younger late events count if their sub-window is live.
+MAX_AGE_MS = 24 * 3600 * 1000
+#: Columns one ruleset may use; the table keeps spares so a reload can change windows
+#: while other workers still run the previous ruleset.
+MAX_RULESET_COUNT_COLUMNS = 6
+MAX_RULESET_DISTINCT_COLUMNS = 2
+_MAGIC = 0x56454C4F43495459  # "VELOCITY"
+_LAYOUT_VERSION = 1
+_HEADER_WORDS = 16
+_GEN = 7  # header word: bumped whenever a column changes owner
+I64 = npt.NDArray[np.int64]
+
+
+class ColumnSpec(NamedTuple):
+    """One counted quantity: a column type, its window, and a parameter (short-call ms)."""
+
+    ctype: int
+    window_ms: int
+    param: int = 0
+
+
+@dataclass(frozen=True)
+class VelocityConfig:
+    """Geometry of the velocity table (fixed for the life of a :class:`VelocityState`).
+
+    >>> VelocityConfig().nbytes // 2**20   # default: 190 MiB for 524,288 caller slots
+    190
+    """
+
+    slots: int = 1 << 19
+    count_columns: int = 8
+    distinct_columns: int = 3
+    distinct_bits: int = 128
+
+    def __post_init__(self) -> None:
+        if self.slots < vk.WAYS or self.slots & (self.slots - 1):
+            raise ValueError(f"slots must be a power of two >= {vk.WAYS}, not {self.slots}")
+        if self.count_columns < MAX_RULESET_COUNT_COLUMNS or (
+                self.distinct_columns < MAX_RULESET_DISTINCT_COLUMNS):
+            raise ValueError(f"need at least {MAX_RULESET_COUNT_COLUMNS} count and "
+                             f"{MAX_RULESET_DISTINCT_COLUMNS} distinct columns")
+        if self.distinct_bits not in (64, 128, 256):
+            raise ValueError("distinct_bits must be 64, 128 or 256")
+
+    def _layout(self) -> list[tuple[str, tuple[int, ...], type[np.generic]]]:
+        s, cc, cd = self.slots, self.count_columns, self.distinct_columns
+        return [("header", (_HEADER_WORDS,), np.int64), ("tags", (cc + cd, 4), np.int64),
+                ("keys", (s,), np.int64), ("seen", (s,), np.int64),
+                ("cnt_head", (s, cc), np.int32), ("dst_head", (s, cd), np.int32),
+                ("cnt", (s, cc, vk.RING), np.uint16),
+                ("bits", (s, cd, vk.RING, self.distinct_bits // 64), np.uint64)]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the whole table (header included)."""
+        return sum(_aligned(int(np.prod(shape)) * np.dtype(dt).itemsize)
+                   for _, shape, dt in self._layout())
+
+
+def _aligned(n: int) -> int:
+    return (n + 63) // 64 * 64
+
+
+@dataclass(frozen=True)
+class _Binding:
+    generation: int
+    col_type: I64
+    col_index: I64
+    col_len: I64
+    col_param: I64
+
+
+class VelocityState:
+    """The per-node velocity table. Create it once per process (or once per node, shared).
+
+    Use :meth:`create_local` for one process, or :meth:`create_shared` in the
+    parent and :meth:`attach` in each worker. Thread-safe.
+    """
+
+    def __init__(self, buffer: mmap.mmap, config: VelocityConfig, fd: int = -1,
+                 path: str = "", owner: bool = False) -> None:
+        self.config, self.path, self.owner = config, path, owner
+        self._buffer, self._fd = buffer, fd
+        self._lock = threading.Lock()
+        self._bindings: dict[tuple[ColumnSpec, ...], _Binding] = {}
+        offset, views = 0, {}
+        for name, shape, dtype in config._layout():
+            count = int(np.prod(shape))
+            views[name] = np.frombuffer(buffer, dtype=dtype, count=count,
+                                        offset=offset).reshape(shape)
+            offset += _aligned(count * np.dtype(dtype).itemsize)
+        self.header: I64 = views["header"]
+        self.tags: I64 = views["tags"]
+        self.keys: I64 = views["keys"]
+        self.seen: I64 = views["seen"]
+        self.cnt_head: npt.NDArray[np.int32] = views["cnt_head"]
+        self.dst_head: npt.NDArray[np.int32] = views["dst_head"]
+        self.cnt: npt.NDArray[np.uint16] = views["cnt"]
+        self.bits: npt.NDArray[np.uint64] = views["bits"]
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    @classmethod
+    def create_local(cls, config: VelocityConfig | None = None) -> VelocityState:
+        """A table private to this process (anonymous memory, pages touched lazily)."""
+        config = config or VelocityConfig()
+        state = cls(mmap.mmap(-1, config.nbytes), config)
+        state._write_header()
+        return state
+
+    @classmethod
+    def create_shared(cls, config: VelocityConfig | None = None,
+                      path: str | None = None) -> VelocityState:
+        """A table in a new tmpfs file that worker processes :meth:`attach` by ``state.path``.
+
+        The creator owns the file: call :meth:`unlink` when the node shuts down.
+        """
+        config = config or VelocityConfig()
+        if path is None:
+            where = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+            path = os.path.join(where, f"interceptor-velocity-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.ftruncate(fd, config.nbytes)  # sparse: zero pages cost nothing until touched
+            state = cls(mmap.mmap(fd, config.nbytes), config, fd, path, owner=True)
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        state._write_header()
+        return state
+
+    @classmethod
+    def attach(cls, path: str) -> VelocityState:
+        """Open a table made by :meth:`create_shared` (in another process); checks its layout."""
+        fd = os.open(path, os.O_RDWR)
+        try:
+            size = os.fstat(fd).st_size
+            head = np.frombuffer(os.pread(fd, _HEADER_WORDS * 8, 0), dtype=np.int64)
+            if size < _HEADER_WORDS * 8 or head[0] != _MAGIC or head[1] != _LAYOUT_VERSION:
+                raise ValueError(f"{path} is not a velocity table of layout {_LAYOUT_VERSION}")
+            config = VelocityConfig(slots=int(head[2]), count_columns=int(head[3]),
+                                    distinct_columns=int(head[4]), distinct_bits=int(head[5]))
+            if size != config.nbytes:
+                raise ValueError(f"{path} has {size} bytes, its header says {config.nbytes}")
+            return cls(mmap.mmap(fd, size), config, fd, path)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _write_header(self) -> None:
+        c = self.config
+        self.header[:7] = (_MAGIC, _LAYOUT_VERSION, c.slots, c.count_columns,
+                           c.distinct_columns, c.distinct_bits, vk.RING)
+
+    def close(self) -> None:
+        """Unmap the table (views become invalid). Does not delete a shared file."""
+        for name in ("header", "tags", "keys", "seen", "cnt_head", "dst_head", "cnt", "bits"):
+            self.__dict__.pop(name, None)
+        with contextlib.suppress(BufferError):  # a caller still holds a view: GC unmaps
+            self._buffer.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def unlink(self) -> None:
+        """Delete the shared file (the creator, at shutdown); attached mappings stay valid."""
+        if self.path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+    @property
+    def nbytes(self) -> int:
+        return self.config.nbytes
+
+    def occupancy(self) -> int:
+        """How many slots hold a caller (a full scan: for status and tests, not per event)."""
+        return int(np.count_nonzero(self.keys))
+
+    # -- columns and the kernel ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            if self._fd >= 0:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if self._fd >= 0:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
+        """Columns of the table for ``columns``; call with the lock held to (re)claim."""
+        found = self._bindings.get(columns)
+        if found is not None and found.generation == int(self.header[_GEN]):
+            return found
+        cc = self.config.count_columns
+        taken: set[int] = set()
+        index = []
+        for spec in columns:
+            distinct = spec.ctype == vk.T_DISTINCT
+            rows = range(cc, len(self.tags)) if distinct else range(cc)
+            row = next((r for r in rows if tuple(self.tags[r, :3]) == spec), -1)
+            if row < 0:
+                row = self._claim([r for r in rows if r not in taken], spec, distinct)
+            taken.add(row)
+            index.append(row - cc if distinct else row)
+        binding = _Binding(int(self.header[_GEN]),
+                           np.array([s.ctype for s in columns], dtype=np.int64),
+                           np.array(index, dtype=np.int64),
+                           np.array([s.window_ms // vk.SUB_WINDOWS for s in columns],
+                                    dtype=np.int64),
+                           np.array([s.param for s in columns], dtype=np.int64))
+        self._bindings[columns] = binding
+        return binding
+
+    def _claim(self, rows: list[int], spec: ColumnSpec, distinct: bool) -> int:
+        """Give ``spec`` a free row, else the least recently used one (its data is cleared)."""
+        free = [r for r in rows if self.tags[r, 0] == 0]
+        row = free[0] if free else min(rows, key=lambda r: int(self.tags[r, 3]))
+        col = row - self.config.count_columns if distinct else row
+        vk.clear_column(self.cnt_head, self.cnt, self.dst_head, self.bits, col, distinct)
+        self.tags[row] = (*spec, int(time.time() * 1000))
+        self.header[_GEN] += 1
+        return row
+
+    def record_and_query(self, columns: tuple[ColumnSpec, ...], keys: I64, kinds: I64,
+                         aux: I64, times_ms: I64, record: bool) -> npt.NDArray[np.float64]:
+        """Record events (``record``) and return their value per column, shape (n, columns).
+
+        Recording holds the locks for one kernel call; reading alone takes no
+        lock (a concurrent writer can only make a read a moment stale).
+        """
+        if record:
+            with self._locked():
+                b = self._binding(columns)
+                return self._kernel(b, keys, kinds, aux, times_ms, True)
+        found = self._bindings.get(columns)
+        if found is None or found.generation != int(self.header[_GEN]):
+            with self._locked():
+                found = self._binding(columns)
+        return self._kernel(found, keys, kinds, aux, times_ms, False)
+
+    def _kernel(self, b: _Binding, keys: I64, kinds: I64, aux: I64, times_ms: I64,
+                record: bool) -> npt.NDArray[np.float64]:
+        out: npt.NDArray[np.float64] = vk.record_and_query(
+            self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head, self.bits, self.tags,
+            keys, kinds, aux, times_ms, b.col_type, b.col_index, b.col_len, b.col_param, record)
+        return out
+
+
+def velocity_state(runtime: object | None) -> VelocityState | None:
+    """The VelocityState in a runtime object (itself, or its ``velocity`` attribute)."""
+    if isinstance(runtime, VelocityState):
+        return runtime
+    found = getattr(runtime, "velocity", None)
+    return found if isinstance(found, VelocityState) else None
+
+
+# -- the matcher ----------------------------------------------------------------------------
+
+_METRIC_EVENTS = {"calls": ("call",), "distinct_callees": ("call",), "sms": ("message",),
+                  "short_call_share": ("call", "call_ended")}
+_EVENT_CODES = {"call": vk.EV_CALL, "call_ended": vk.EV_ENDED, "message": vk.EV_MESSAGE}
+
+
+def columns_of(rule: VelocityRule) -> tuple[ColumnSpec, ...]:
+    """The columns a rule reads (short_call_share reads two: ended and short calls)."""
+    window = rule.window_seconds * 1000
+    if rule.metric == "short_call_share":
+        return (ColumnSpec(vk.T_ENDED, window),
+                ColumnSpec(vk.T_SHORT, window, rule.short_call_seconds * 1000))
+    ctype = {"calls": vk.T_CALLS, "distinct_callees": vk.T_DISTINCT, "sms": vk.T_SMS}
+    return (ColumnSpec(ctype[rule.metric], window),)
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: VelocityRule
+    events: tuple[str, ...]
+    cols: tuple[int, ...]  # positions in VelocityMatcher.columns
+
+
+@dataclass(frozen=True)
+class VelocityMatcher:
+    """Velocity rules of one snapshot (live or shadow); state comes from ``ctx.runtime``."""
+
+    rules: tuple[_CompiledRule, ...]
+    columns: tuple[ColumnSpec, ...]  # every column of the ruleset, so both instances agree
+    record: bool  # this instance counts the events (exactly one instance per snapshot does)
+
+    def warm(self) -> None:
+        warm()
+
+    def _arrays(self, contexts: Sequence[EventContext]) -> tuple[I64, I64, I64, I64]:
+        now = time.time_ns() // 1_000_000
+        n = len(contexts)
+        keys, kinds, aux, times = (np.zeros(n, np.int64) for _ in range(4))
+        for i, ctx in enumerate(contexts):
+            ts = ctx.event.timestamp_ms or now
+            if ts > now + MAX_FUTURE_MS:
+                raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
+                                 f"{(ts - now) // 1000} s ahead of the server clock (at most "
+                                 f"{MAX_FUTURE_MS // 1000} s; 0 means now)")
+            if ts < now - MAX_AGE_MS:
+                raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
+                                 f"{(now - ts) // 3_600_000} h old (at most "
+                                 f"{MAX_AGE_MS // 3_600_000} h; 0 means now)")
+            times[i] = ts
+            party = "sender" if ctx.kind == "message" else "caller"
+            keys[i] = ctx.numbers.get(party, 0)  # alphanumeric senders have no number key
+            kinds[i] = _EVENT_CODES.get(ctx.kind, -1)
+            if isinstance(ctx.event, CallEndedEvent):
+                aux[i] = ctx.event.duration_ms
+            elif ctx.kind == "call":
+                aux[i] = ctx.numbers["callee"]
+        return keys, kinds, aux, times
+
+    def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
+        state = velocity_state(contexts[0].runtime) if contexts else None
+        if state is None:
+            return  # no runtime: velocity is off (documented), nothing is counted
+        keys, kinds, aux, times = self._arrays(contexts)  # may refuse before any update
+        values = state.record_and_query(self.columns, keys, kinds, aux, times, self.record)
+        for i, ctx in enumerate(contexts):
+            if not keys[i]:
+                continue
+            row = values[i]
+            sink = ctx.shadow_matches if shadow else ctx.matches
+            for compiled in self.rules:
+                if ctx.kind in compiled.events:
+                    matched = _fires(compiled, row)
+                    if matched:
+                        m = compiled.rule.meta
+                        field_name = "sender" if ctx.kind == "message" else "caller"
+                        sink.append(Match(m.id, m.kind, m.category, field_name, matched,
+                                          m.action, m.score))
+
+
+def _fires(compiled: _CompiledRule, row: npt.NDArray[np.float64]) -> str:
+    """What the rule saw, if it fires; '' otherwise."""
+    r = compiled.rule
+    window = f"{r.window_seconds} s"
+    if r.metric == "short_call_share":
+        ended, short = row[compiled.cols[0]], row[compiled.cols[1]]
+        if ended < r.min_calls or short / ended <= r.threshold:
+            return ""
+        return (f"{short / ended:.0%} of {ended:.0f} calls under {r.short_call_seconds} s "
+                f"in {window} (> {r.threshold:.0%})")
+    value = row[compiled.cols[0]]
+    if value <= r.threshold:
+        return ""
+    what = {"calls": "calls", "distinct_callees": "distinct callees", "sms": "SMS"}[r.metric]
+    return f"{value:.0f} {what} in {window} (> {r.threshold:.0f})"
+
+
+def _check_limits(rules: Sequence[VelocityRule]) -> None:
+    seen: dict[bool, set[ColumnSpec]] = {True: set(), False: set()}
+    for rule in rules:
+        for spec in columns_of(rule):
+            distinct = spec.ctype == vk.T_DISTINCT
+            seen[distinct].add(spec)
+            limit = MAX_RULESET_DISTINCT_COLUMNS if distinct else MAX_RULESET_COUNT_COLUMNS
+            if len(seen[distinct]) > limit:
+                m = rule.meta
+                raise RuleSetError([Problem(
+                    f"the velocity rules use more than {limit} different "
+                    f"{'distinct-callee' if distinct else 'counter'} windows; share windows "
+                    "between rules", file=m.file, line=m.line, rule_id=m.id,
+                    field="window_seconds")])
+
+
+def _build(inp: CompileInput) -> VelocityMatcher | None:
+    mine = [r for r in inp.rules if isinstance(r, VelocityRule)]
+    if not mine:
+        return None
+    every = [r for r in inp.ruleset.rules if isinstance(r, VelocityRule)]
+    _check_limits(every)
+    columns = tuple(sorted({c for r in every for c in columns_of(r)}))
+    shadow_instance = all(r.meta.shadow for r in mine)
+    has_live = any(not r.meta.shadow for r in every)
+    compiled = tuple(_CompiledRule(r, _METRIC_EVENTS[r.metric],
+                                   tuple(columns.index(c) for c in columns_of(r)))
+                     for r in mine)
+    return VelocityMatcher(compiled, columns, record=not shadow_instance or not has_live)
+
+
+_WARM: list[VelocityState] = []
+
+
+def warm() -> None:
+    """Compile (or load from cache) the velocity kernels on a tiny private table."""
+    if not _WARM:
+        _WARM.append(VelocityState.create_local(VelocityConfig(slots=vk.WAYS)))
+    cols = (ColumnSpec(vk.T_CALLS, 60_000), ColumnSpec(vk.T_DISTINCT, 60_000),
+            ColumnSpec(vk.T_SHORT, 60_000, 30_000))
+    one = np.ones(1, dtype=np.int64)
+    for record in (True, False):
+        _WARM[0].record_and_query(cols, one, one - 1, one, one * 10**12, record)
+
+
+def replica_for(caller: str, replicas: Sequence[str], default_cc: str = "86") -> str:
+    """The replica that must decide ``caller``'s events (rendezvous hashing).
+
+    Gateways shard by caller with this, so each caller's counters live on one
+    node; removing a replica moves only the callers it owned.
+
+    >>> replica_for("13800138000", ["node-a:50051", "node-b:50051"]) in {"node-a:50051",
+    ...                                                               "node-b:50051"}
+    True
+    """
+    if not replicas:
+        raise ValueError("no replicas to choose from")
+    key = number_key(caller, default_cc)
+    return max(replicas, key=lambda r: hashlib.blake2b(f"{r}\0{key}".encode(),
+                                                       digest_size=8).digest())
+
+
+# After every list and text stage: recording here keeps counting independent of them.
+register_matcher(MatcherSpec("build velocity rules", ("velocity",), _build, order=90))

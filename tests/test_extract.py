@@ -1,0 +1,127 @@
+"""Extraction of links, numbers and messenger IDs from SMS text, disguised forms included."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.extract import (
+    SHORTLINK_HOSTS,
+    Extracted,
+    deconfuse_domain,
+    deconfuse_readings,
+    extract,
+)
+from rules.domains import normalize_domain
+from rules.phone import canonical_number
+from tests.evasion_table import EXTRACT_CASES, EXTRACT_NEGATIVES
+
+
+@pytest.mark.parametrize(
+    ("technique", "text", "kind", "value"),
+    EXTRACT_CASES,
+    ids=[f"{t}:{x}" for t, x, _, _ in EXTRACT_CASES],
+)
+def test_disguised_item_is_extracted(technique: str, text: str, kind: str, value: str) -> None:
+    found = extract(text)
+    assert (kind, value) in [(e.kind, e.value) for e in found], found
+    for e in found:
+        assert text[e.start : e.end] == e.raw
+        assert e.raw.strip() == e.raw
+
+
+@pytest.mark.parametrize(("text", "kind"), EXTRACT_NEGATIVES, ids=[t for t, _ in EXTRACT_NEGATIVES])
+def test_nothing_of_that_kind_is_extracted(text: str, kind: str) -> None:
+    assert [e for e in extract(text) if e.kind == kind] == []
+
+
+def test_values_are_canonical_for_the_list_lookups() -> None:
+    for e in extract("登录 HTTP://WWW.Evil.COM/x 或致电 +86 138 0013 8000"):
+        if e.kind == "url":
+            assert e.value == normalize_domain("www.evil.com") == e.host
+        if e.kind == "phone":
+            assert e.value == canonical_number("13800138000")
+
+
+def test_offsets_point_into_the_original_text_with_invisible_characters() -> None:
+    text = "请\u200b致电 1\u200b3800138000 或访问 evil\u200b.com"
+    found = extract(text)
+    phone = next(e for e in found if e.kind == "phone")
+    assert phone.value == "8613800138000"
+    assert text[phone.start : phone.end] == "1\u200b3800138000" == phone.raw
+    domain = next(e for e in found if e.kind == "domain")
+    assert domain.value == "evil.com" and domain.raw == "evil\u200b.com"
+
+
+def test_results_are_sorted_and_deduplicated() -> None:
+    found = extract("QQ:12345678 微信13800138000 http://t.cn/abc 13800138000")
+    starts = [e.start for e in found]
+    assert starts == sorted(starts)
+    keys = [(e.kind, e.value, e.start) for e in found]
+    assert len(keys) == len(set(keys))
+
+
+def test_shortlinks_are_flagged() -> None:
+    (link,) = [e for e in extract("详情 t.cn/R7t0CoD 。") if e.kind == "url"]
+    assert link.shortlink and "t.cn" in SHORTLINK_HOSTS
+    (plain,) = [e for e in extract("详情 http://evil.com/a") if e.kind == "url"]
+    assert not plain.shortlink
+
+
+def test_two_phones_separated_by_a_space_are_two_items() -> None:
+    values = [e.value for e in extract("13800138000 13900139000") if e.kind == "phone"]
+    assert values == ["8613800138000", "8613900139000"]
+
+
+def test_digits_inside_a_url_are_not_phones() -> None:
+    assert [e.kind for e in extract("http://evil.com/13800138000")] == ["url"]
+
+
+def test_wechat_phone_id_is_also_a_phone() -> None:
+    kinds = {(e.kind, e.value) for e in extract("微信 13800138000")}
+    assert kinds == {("wechat", "13800138000"), ("phone", "8613800138000")}
+
+
+def test_defanged_and_spaced_url_raw_is_as_written() -> None:
+    (u,) = extract("hxxp://evil[.]com/x,")
+    assert u == Extracted("url", "evil.com", "hxxp://evil[.]com/x", 0, 19, False, "evil.com")
+
+
+def test_empty_and_plain_text() -> None:
+    assert extract("") == []
+    assert extract("您好，今天天气不错") == []
+
+
+def test_bad_input_never_crashes() -> None:
+    for text in [
+        "\ud800",
+        "http://",
+        "http://-.com",
+        "1" * 5000,
+        "www." + "a" * 300 + ".com",
+        "qq" * 1000,
+        "一" * 2000,
+        "[.]" * 100,
+    ]:
+        extract(text)
+
+
+@pytest.mark.parametrize(
+    ("host", "plain"),
+    [
+        ("1cbc.com", "icbc.com"),
+        ("icbc.c0m", "icbc.com"),
+        ("icbc-verify.t0p", "icbc-verify.top"),
+        ("taoba0.com", "taobao.com"),
+        ("10086.cn", "10086.cn"),
+        ("1.2.3.4", "1.2.3.4"),
+    ],
+)
+def test_deconfuse_domain(host: str, plain: str) -> None:
+    assert deconfuse_domain(host) == plain
+
+
+def test_deconfuse_readings_cover_both_meanings_of_one() -> None:
+    assert "paypal.com" in deconfuse_readings("paypa1.com")
+    assert "alipay.com" in deconfuse_readings("a1ipay.com")
+    assert deconfuse_readings("evil.com") == ("evil.com",)
+    assert len(deconfuse_readings("1111111111.com")) <= 8

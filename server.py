@@ -55,6 +55,7 @@ from grpc_reflection.v1alpha import reflection
 
 from engine import Snapshot, SnapshotHolder, compile_ruleset, decide, decide_batch
 from engine.types import CallEndedEvent, CallEvent, Decision, Event, MessageEvent
+from engine.velocity import VelocityState
 from proto import convert
 from proto.interceptor.v1 import interceptor_pb2 as pb
 from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
@@ -99,6 +100,9 @@ class ServeConfig:
     replica_id: str = ""
     metrics_port: int = 0
     reuse_port: bool = False
+    # Velocity counters: "" for a table private to the process; --workers children get the
+    # path of the table their supervisor shares between them (all see the same counts).
+    velocity_path: str = ""
 
 
 class Admission:
@@ -479,13 +483,20 @@ def load_local(holder: SnapshotHolder, rules_dir: str | Path) -> None:
     holder.swap(compile_ruleset(load_ruleset(rules_dir)))
 
 
+def _velocity_state(config: ServeConfig) -> VelocityState:
+    """The velocity table the decisions of this process count into (it outlives reloads)."""
+    if config.velocity_path:
+        return VelocityState.attach(config.velocity_path)
+    return VelocityState.create_local()
+
+
 def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
     """Start a server and make a ruleset active; returns once it is serving (or following Redis).
 
     The port is bound before the ruleset is compiled, so health checks see NOT_SERVING
     during a slow first load. A local ruleset that fails to load stops the server.
     """
-    holder = holder if holder is not None else SnapshotHolder()
+    holder = holder if holder is not None else SnapshotHolder(runtime=_velocity_state(config))
     service = build_server(config, holder)
     try:
         if config.rules is not None or config.redis is None:
@@ -575,7 +586,12 @@ def run_serve(args: argparse.Namespace) -> int:
         log.error("%s", e)
         return 2
     if config.workers > 1:
-        return _supervise(replace(config, reuse_port=True))
+        shared = VelocityState.create_shared()  # one table for every worker of this node
+        try:
+            return _supervise(replace(config, reuse_port=True, velocity_path=shared.path))
+        finally:
+            shared.unlink()
+            shared.close()
     return _serve_until_signalled(config)
 
 

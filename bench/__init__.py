@@ -1,1 +1,4 @@
-"""Benchmarks (pytest-benchmark); run with ``pytest bench/ -p no:cacheprovider --benchmark-only``."""
+"""Benchmarks (pytest-benchmark).
+
+Run with ``pytest bench/ -p no:cacheprovider --benchmark-only [--data DIR]``.
+"""

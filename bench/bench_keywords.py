@@ -47,16 +47,6 @@ def _automaton(keys: list[str]) -> Any:
     return a
 
 
-def _median_seconds(fn: Callable[[], object], rounds: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def _hyperscan_scanner(terms: list[str], msgs: list[str]) -> Callable[[], int] | None:
     try:
         import hyperscan
@@ -82,26 +72,47 @@ def _hyperscan_scanner(terms: list[str], msgs: list[str]) -> Callable[[], int] |
 
 
 @pytest.fixture(scope="module")
-def hyperscan_seconds(corpus: Corpus) -> float | None:
-    """Hyperscan's median time over all messages, measured in this run (None if absent)."""
-    run = _hyperscan_scanner(corpus.terms, corpus.msgs)
-    return None if run is None else _median_seconds(run)
+def hyperscan_run(corpus: Corpus) -> Callable[[], int] | None:
+    """Hyperscan over all messages (None if the package is absent)."""
+    return _hyperscan_scanner(corpus.terms, corpus.msgs)
 
 
-def _record(benchmark: Any, corpus: Corpus, hs: float | None, name: str,
-            matches: int) -> None:
-    own = benchmark.stats.stats.median
+def _paired_ratio(own: Callable[[], object], baseline: Callable[[], object],
+                  rounds: int = 7) -> tuple[float, float]:
+    """Median of baseline_time / own_time over interleaved runs, and the baseline median.
+
+    Runs alternate so that load from other processes on a shared machine hits
+    both sides alike; a ratio of medians taken minutes apart would not.
+    """
+    own()
+    baseline()
+    ratios, base_times = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        own()
+        t1 = time.perf_counter()
+        baseline()
+        t2 = time.perf_counter()
+        ratios.append((t2 - t1) / (t1 - t0))
+        base_times.append(t2 - t1)
+    return statistics.median(ratios), statistics.median(base_times)
+
+
+def _record(benchmark: Any, corpus: Corpus, hs: Callable[[], int] | None, name: str,
+            matches: int, own: Callable[[], object]) -> None:
+    median = benchmark.stats.stats.median
     n = len(corpus.msgs)
     info = benchmark.extra_info
     info.update(impl=name, source=corpus.source, terms=len(corpus.terms), messages=n,
                 chars=sum(map(len, corpus.msgs)), matches=matches,
-                msgs_per_s=n / own)
+                msgs_per_s=n / median)
     if hs is not None:
-        info["hyperscan_msgs_per_s"] = n / hs
-        info["ratio_vs_hyperscan"] = hs / own
+        ratio, hs_time = _paired_ratio(own, hs)
+        info["hyperscan_msgs_per_s"] = n / hs_time
+        info["ratio_vs_hyperscan"] = ratio
 
 
-def test_pyahocorasick_str(benchmark: Any, corpus: Corpus, hyperscan_seconds: float | None
+def test_pyahocorasick_str(benchmark: Any, corpus: Corpus, hyperscan_run: Callable[[], int] | None
                            ) -> None:
     a = _automaton(corpus.terms)
 
@@ -109,10 +120,10 @@ def test_pyahocorasick_str(benchmark: Any, corpus: Corpus, hyperscan_seconds: fl
         return sum(1 for m in corpus.msgs for _ in a.iter(m))
 
     matches = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
-    _record(benchmark, corpus, hyperscan_seconds, "pyahocorasick-str", matches)
+    _record(benchmark, corpus, hyperscan_run, "pyahocorasick-str", matches, run)
 
 
-def test_pyahocorasick_utf8(benchmark: Any, corpus: Corpus, hyperscan_seconds: float | None
+def test_pyahocorasick_utf8(benchmark: Any, corpus: Corpus, hyperscan_run: Callable[[], int] | None
                             ) -> None:
     # The installed pyahocorasick is a unicode build: UTF-8 bytes are fed as
     # latin-1 strs, one char per byte, which is the byte automaton's behaviour.
@@ -123,16 +134,16 @@ def test_pyahocorasick_utf8(benchmark: Any, corpus: Corpus, hyperscan_seconds: f
         return sum(1 for m in encoded for _ in a.iter(m))
 
     matches = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
-    _record(benchmark, corpus, hyperscan_seconds, "pyahocorasick-utf8", matches)
+    _record(benchmark, corpus, hyperscan_run, "pyahocorasick-utf8", matches, run)
 
 
-def test_hyperscan_literal(benchmark: Any, corpus: Corpus, hyperscan_seconds: float | None
+def test_hyperscan_literal(benchmark: Any, corpus: Corpus, hyperscan_run: Callable[[], int] | None
                            ) -> None:
-    run = _hyperscan_scanner(corpus.terms, corpus.msgs)
+    run = hyperscan_run
     if run is None:
         pytest.skip("hyperscan not installed")
     matches = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
-    _record(benchmark, corpus, hyperscan_seconds, "hyperscan-literal", matches)
+    _record(benchmark, corpus, hyperscan_run, "hyperscan-literal", matches, run)
 
 
 def _check_parity(sc: KeywordScanner | HashTrieScanner, corpus: Corpus) -> int:
@@ -148,7 +159,7 @@ def _check_parity(sc: KeywordScanner | HashTrieScanner, corpus: Corpus) -> int:
 
 
 @pytest.mark.parametrize("batch", [0, 256])
-def test_kwscan(benchmark: Any, corpus: Corpus, hyperscan_seconds: float | None,
+def test_kwscan(benchmark: Any, corpus: Corpus, hyperscan_run: Callable[[], int] | None,
                 batch: int) -> None:
     """Whole corpus in one call (batch=0) or in batches of 256 messages."""
     kwscan.warm()
@@ -167,12 +178,12 @@ def test_kwscan(benchmark: Any, corpus: Corpus, hyperscan_seconds: float | None,
             return int(sc.scan_batch(msgs)[0].size)
 
     assert benchmark.pedantic(run, rounds=10, warmup_rounds=1) == matches
-    _record(benchmark, corpus, hyperscan_seconds, f"kwscan-batch{batch or 'all'}", matches)
+    _record(benchmark, corpus, hyperscan_run, f"kwscan-batch{batch or 'all'}", matches, run)
     benchmark.extra_info["build_seconds"] = build_s
 
 
 def test_kw_hashtrie_alternative(benchmark: Any, corpus: Corpus,
-                                 hyperscan_seconds: float | None) -> None:
+                                 hyperscan_run: Callable[[], int] | None) -> None:
     """The measured-and-rejected hashed-trie design, whole corpus in one call."""
     t = time.perf_counter()
     sc = HashTrieScanner.build(corpus.terms)
@@ -183,5 +194,5 @@ def test_kw_hashtrie_alternative(benchmark: Any, corpus: Corpus,
         return int(sc.scan_batch(corpus.msgs)[0].size)
 
     assert benchmark.pedantic(run, rounds=10, warmup_rounds=1) == matches
-    _record(benchmark, corpus, hyperscan_seconds, "hashtrie-batchall", matches)
+    _record(benchmark, corpus, hyperscan_run, "hashtrie-batchall", matches, run)
     benchmark.extra_info["build_seconds"] = build_s

@@ -128,7 +128,7 @@ def _real_sms() -> list[str] | None:
     p = _file(_SMS_TSV)
     if p is not None:
         for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
-            label, sep, text = line.partition("\t")
+            _label, sep, text = line.partition("\t")
             if sep:
                 out.append(text)
     return out or None

@@ -285,7 +285,7 @@ class HashTrieScanner:
         # surrogatepass: a lone surrogate is still one str index, keep it one unit.
         raw = "".join(texts).encode("utf-32-le", "surrogatepass")
         buf = np.frombuffer(raw, dtype=np.uint32)
-        return _scan(buf, starts, *self._args)  # type: ignore[no-any-return]
+        return _scan(buf, starts, *self._args)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return self._n

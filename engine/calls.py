@@ -52,6 +52,7 @@ from rules.phone import country_code_of, fold_number_text
 
 #: Kinds whose firing proves the caller ID forged (they revoke caller allow entries).
 SPOOF_KINDS = frozenset({"spoof_domestic_on_international", "spoof_service_number"})
+_INGRESS_NAMES = {int(i): i.name.lower() for i in Ingress}
 CALL_KINDS = ("spoof_domestic_on_international", "spoof_service_number",
               "missing_country_prefix", "invalid_number", "origin")
 
@@ -71,7 +72,7 @@ class CallFacts:
         digits = str(caller_key)
         domestic = digits.startswith(default_cc)
         written = fold_number_text(event.caller)
-        return cls(event, Ingress(event.ingress).name.lower(), digits,
+        return cls(event, _INGRESS_NAMES.get(int(event.ingress), "unspecified"), digits,
                    digits[len(default_cc):] if domestic else "",
                    written.startswith(("+", "00")))
 

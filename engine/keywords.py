@@ -36,6 +36,7 @@ class _Compiled:
     none_of: tuple[int, ...]
     min_any: int
     is_list: bool  # a keyword list: any one term fires it
+    positive: frozenset[int]  # all_of + any_of: a keyword list may hold 10^5 terms
 
     def fires(self, present: dict[int, tuple[int, int]]) -> bool:
         if self.is_list:
@@ -47,8 +48,8 @@ class _Compiled:
         return not any(t in present for t in self.none_of)
 
     def first_hit(self, present: dict[int, tuple[int, int]]) -> tuple[int, int, int]:
-        hits = [(present[t], t) for t in (*self.all_of, *self.any_of) if t in present]
-        (start, end), term = min(hits)
+        # Walk the few terms present, not the rule's terms (a list may have 10^5).
+        (start, end), term = min((span, t) for t, span in present.items() if t in self.positive)
         return term, start, end
 
 
@@ -75,12 +76,13 @@ class KeywordMatcher:
         self.rules: list[_Compiled] = []
         for rule in rules:
             if isinstance(rule, KeywordListRule):
-                self.rules.append(_Compiled(rule.meta, (), ids(rule.terms, rule.meta), (), 1,
-                                            True))
+                terms = ids(rule.terms, rule.meta)
+                self.rules.append(_Compiled(rule.meta, (), terms, (), 1, True, frozenset(terms)))
             else:
-                self.rules.append(_Compiled(rule.meta, ids(rule.all_of, rule.meta),
-                                            ids(rule.any_of, rule.meta),
-                                            ids(rule.none_of, rule.meta), rule.min_any, False))
+                all_of, any_of = ids(rule.all_of, rule.meta), ids(rule.any_of, rule.meta)
+                self.rules.append(_Compiled(rule.meta, all_of, any_of,
+                                            ids(rule.none_of, rule.meta), rule.min_any, False,
+                                            frozenset(all_of + any_of)))
         if problems:
             raise RuleSetError(problems)
         self.terms: tuple[str, ...] = tuple(term_ids)

@@ -321,7 +321,7 @@ class KeywordScanner:
         # surrogatepass: a lone surrogate is still one str index, keep it one unit.
         raw = "".join(texts).encode("utf-32-le", "surrogatepass")
         buf = np.frombuffer(raw, dtype=np.uint32)
-        return _scan(buf, starts, self._bmp, self._astral_cp,  # type: ignore[no-any-return]
+        return _scan(buf, starts, self._bmp, self._astral_cp,
                      self._astral_id, self._table)
 
     def __len__(self) -> int:

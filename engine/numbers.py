@@ -49,7 +49,10 @@ def _group(keys: npt.NDArray[np.int64], rule_ids: npt.NDArray[np.int64], table: 
     """Unique keys and, for each, the combo id of the rules listing it (vectorised)."""
     if keys.size == 0:
         return keys, np.empty(0, dtype=np.int32)
-    order = np.lexsort((rule_ids, keys))
+    if rule_ids[0] == rule_ids[-1]:  # one list: its keys are already sorted and unique
+        return keys, rule_ids.astype(np.int32)
+    # Rule ids ascend along the concatenation, so a stable sort by key orders by (key, rule).
+    order = np.argsort(keys, kind="stable")
     k, r = keys[order], rule_ids[order]
     first = np.empty(k.size, dtype=bool)
     first[0] = True

@@ -31,7 +31,8 @@ Layout (why it is fast and small):
 [3, 7, -1]
 >>> pfx = NumberIndex.build(np.array([86170, 861701], dtype=np.int64),
 ...                         np.array([0, 1], dtype=np.int32))
->>> pfx.lookup_longest_prefix(np.array([8617012345678, 8617112345678, 8617099], dtype=np.int64)).tolist()
+>>> q = np.array([8617012345678, 8617112345678, 8617099], dtype=np.int64)
+>>> pfx.lookup_longest_prefix(q).tolist()
 [1, -1, 0]
 >>> range_to_prefixes(13800138000, 13800138999)
 [13800138]
@@ -225,7 +226,8 @@ class NumberIndex:
             if int(k.min()) < 0:
                 raise ValueError(f"keys must be non-negative number keys, got {int(k.min())}")
             if int(k.max()) >= 10**MAX_KEY_DIGITS:
-                raise ValueError(f"keys must have at most {MAX_KEY_DIGITS} digits, got {int(k.max())}")
+                raise ValueError(
+                    f"keys must have at most {MAX_KEY_DIGITS} digits, got {int(k.max())}")
             if int(v.min()) < 0:
                 raise ValueError(f"values must be >= 0, got {int(v.min())}")
             ks = np.sort(k)
@@ -254,16 +256,16 @@ class NumberIndex:
         if self._n == 0:
             return np.full(q.shape[0], -1, dtype=np.int32)
         if q.shape[0] >= self.PARALLEL_MIN:
-            return _lookup_parallel(  # type: ignore[no-any-return]
+            return _lookup_parallel(
                 self._t64, self._t32, self._nb, q, 8)
-        return _lookup_serial(self._t64, self._t32, self._nb, q)  # type: ignore[no-any-return]
+        return _lookup_serial(self._t64, self._t32, self._nb, q)
 
     def lookup_serial(self, queries: npt.ArrayLike) -> Int32Array:
         """Like :meth:`lookup` but always on one thread (for measuring)."""
         q = np.ascontiguousarray(queries, dtype=np.int64)
         if self._n == 0:
             return np.full(q.shape[0], -1, dtype=np.int32)
-        return _lookup_serial(self._t64, self._t32, self._nb, q)  # type: ignore[no-any-return]
+        return _lookup_serial(self._t64, self._t32, self._nb, q)
 
     def lookup_longest_prefix(self, queries: npt.ArrayLike) -> Int32Array:
         """For each query, the value of the longest stored key that is a digit-prefix of it.
@@ -274,7 +276,7 @@ class NumberIndex:
         q = np.ascontiguousarray(queries, dtype=np.int64)
         if self._n == 0:
             return np.full(q.shape[0], -1, dtype=np.int32)
-        return _longest_prefix(self._t64, self._t32, self._nb,  # type: ignore[no-any-return]
+        return _longest_prefix(self._t64, self._t32, self._nb,
                                self._lengths_mask, self._max_len, _POW10, q)
 
     def __len__(self) -> int:

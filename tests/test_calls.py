@@ -91,10 +91,12 @@ def test_international_call_without_country_prefix_scores(snap: Snapshot) -> Non
 
 
 def test_invalid_number_in_number_plan(snap: Snapshot) -> None:
-    assert "call.invalid_number" in ids(snap, call("1380013800"))  # 10 digits mobile
+    assert "call.invalid_number" in ids(snap, call("1380013800", Ingress.VOIP))  # 10 digits
     assert "call.invalid_number" in ids(snap, call("+85523123456", Ingress.INTERNATIONAL))
     for valid in ("13800138001", "+442071234567", "95588", "12381", "01012345678"):
-        assert "call.invalid_number" not in ids(snap, call(valid)), valid
+        assert "call.invalid_number" not in ids(snap, call(valid, Ingress.VOIP)), valid
+    # the default rule trusts the carrier's own subscribers (domestic ingress)
+    assert "call.invalid_number" not in ids(snap, call("1380013800", Ingress.DOMESTIC))
 
 
 def test_missing_ingress_does_not_fire_ingress_rules(snap: Snapshot) -> None:

@@ -21,10 +21,9 @@ def _random_terms(rng: random.Random, n: int) -> list[str]:
     while len(terms) < n:
         t = "".join(rng.choice(_ALPHABET) for _ in range(rng.choice([1, 1, 2, 2, 2, 3, 4, 6])))
         terms.add(t)
-        if rng.random() < 0.3:  # prefixes and suffixes of existing terms
-            if len(t) > 1:
-                terms.add(t[: rng.randrange(1, len(t))])
-                terms.add(t[rng.randrange(1, len(t)):])
+        if rng.random() < 0.3 and len(t) > 1:  # prefixes and suffixes of existing terms
+            terms.add(t[: rng.randrange(1, len(t))])
+            terms.add(t[rng.randrange(1, len(t)):])
     out = sorted(terms)
     rng.shuffle(out)
     return out

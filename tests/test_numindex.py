@@ -128,8 +128,10 @@ def test_range_to_prefixes_exact_and_minimal(lo: int, hi: int) -> None:
 def test_range_to_prefixes_small_exhaustive() -> None:
     for lo in range(100, 1000, 37):
         for hi in range(lo, 1000, 53):
-            numbers = [n for p in range_to_prefixes(lo, hi)
-                       for n in range(p * 10 ** (3 - len(str(p))), (p + 1) * 10 ** (3 - len(str(p))))]
+            numbers: list[int] = []
+            for p in range_to_prefixes(lo, hi):
+                k = 3 - len(str(p))
+                numbers.extend(range(p * 10**k, (p + 1) * 10**k))
             assert sorted(numbers) == list(range(lo, hi + 1))
 
 

@@ -110,6 +110,18 @@ def test_check_call_and_report_call_ended(grpc_stub: pb_grpc.InterceptorStub) ->
     assert ended.action != pb.ACTION_UNSPECIFIED
 
 
+def test_velocity_counts_across_requests(grpc_stub: pb_grpc.InterceptorStub) -> None:
+    # A caller dialling dozens of different numbers in minutes (the bundled ruleset's
+    # distinct-callee velocity rule): early calls pass, later ones are stopped.
+    actions = [
+        grpc_stub.CheckCall(call(f"v{i}", caller="13700137000", callee=f"1390013{i:04d}"),
+                            timeout=5).action
+        for i in range(60)
+    ]
+    assert actions[0] == pb.ACTION_PASS
+    assert actions[-1] == pb.ACTION_BLOCK
+
+
 def test_check_batch_keeps_order(grpc_stub: pb_grpc.InterceptorStub) -> None:
     events = []
     for i in range(30):

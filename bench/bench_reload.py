@@ -141,12 +141,8 @@ def run(base: Path, numbers: int, repeats: int) -> list[str]:
                 f"| small change: push command start -> active | "
                 f"{(med[0] + med[1] + med[2]) * 1000:.0f} ms (target <= 1000 ms) |",
             ]
-            print("replica alive:", replica.poll(), file=sys.stderr)
             rss = PeakRss(replica.pid)
-            base = rss.reset()
-            print("before big", replica.poll(), file=sys.stderr)
-            time.sleep(1)
-            print("before big2", replica.poll(), file=sys.stderr)
+            rss_small = rss.reset()
             big = big_ruleset(base, tmp / "big", numbers, seed=1)
             version, validate, publish = push(store, big)
             first = wait_active(stub, version)
@@ -169,7 +165,7 @@ def run(base: Path, numbers: int, repeats: int) -> list[str]:
                 f"| {numbers:,} numbers: publish -> active on the replica (first load / reload)"
                 f" | {first:.1f} s / {active:.1f} s |",
                 f"| replica RSS: {base.name} ruleset / {numbers:,} numbers steady | "
-                f"{base / mb:.0f} MiB / {steady / mb:.0f} MiB |",
+                f"{rss_small / mb:.0f} MiB / {steady / mb:.0f} MiB |",
                 f"| replica RSS: reload peak / after reload | {peak / mb:.0f} MiB "
                 f"({peak / steady:.2f}x steady; target <= 2x) / {after / mb:.0f} MiB |",
             ]
@@ -179,7 +175,7 @@ def run(base: Path, numbers: int, repeats: int) -> list[str]:
             log.close()
             if replica.returncode not in (0, -15):
                 print((tmp / "replica.log").read_text()[-3000:], file=sys.stderr)
-            print("tmp", tmp, file=sys.stderr)
+            shutil.rmtree(tmp, ignore_errors=True)
     return lines
 
 

@@ -1,0 +1,236 @@
+"""Run the whole benchmark suite and write ``bench/RESULTS.md`` and ``bench/results/latency.png``.
+
+    .venv/bin/python -m bench.run --data ../shared/data          # real corpora
+    .venv/bin/python -m bench.run                                # generated data
+    .venv/bin/python -m bench.run --quick                        # smaller sizes, no 10 M
+
+Steps: (1) the pytest-benchmark suites in ``bench/`` (JSON in ``bench/results/pytest.json``),
+(2) compile cost and memory at several ruleset sizes, each in a fresh process
+(``bench/results/compile.json``), (3) the gRPC load generator against the real server and
+a no-op servicer on the same stack (``bench/results/loadgen.json``), then the report.
+Every figure is measured in this run on this machine; the load average at the end of
+each step is recorded because the machines are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "results"
+COMPILE_SIZES = [  # (numbers, domains, keywords)
+    (10_000, 1_000, 1_000),
+    (1_000_000, 100_000, 10_000),
+    (1_000_000, 100_000, 100_000),
+    (10_000_000, 1_000_000, 100_000),
+]
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+
+
+def run_pytest_benchmarks(data: str | None) -> None:
+    cmd = [sys.executable, "-m", "pytest", "bench", "-p", "no:cacheprovider", "--benchmark-only",
+           "-q", f"--benchmark-json={OUT / 'pytest.json'}", "-o", "testpaths=bench",
+           "--timeout=1800"]
+    if data:
+        cmd.append(f"--data={data}")
+    _run(cmd)
+
+
+def run_compile_probes(quick: bool) -> None:
+    results = []
+    sizes = COMPILE_SIZES[:2] if quick else COMPILE_SIZES
+    for numbers, domains, keywords in sizes:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.compile_probe", "--numbers", str(numbers),
+             "--domains", str(domains), "--keywords", str(keywords)],
+            cwd=ROOT, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(proc.stderr[-2000:], file=sys.stderr)
+            continue
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        results.append(row)
+        print(f"compile {numbers:,} numbers: {row['total_s']:.1f} s, "
+              f"steady {row['rss_steady_mb']:.0f} MB, peak {row['peak_rss_mb']:.0f} MB")
+    (OUT / "compile.json").write_text(json.dumps(results, indent=2))
+
+
+def run_loadgen(data: str | None, quick: bool) -> None:
+    cmd = [sys.executable, "bench/loadgen.py", "--out", str(OUT / "loadgen.json")]
+    if quick:
+        cmd += ["--duration", "2"]
+    sms = Path(data) / "sms-zh" / "spam_messages_lr_train.tsv" if data else None
+    if sms and sms.exists():
+        cmd += ["--sms-file", str(sms)]
+    _run(cmd)
+
+
+def _load(name: str) -> Any:
+    path = OUT / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.3g}"
+    return f"{text} {unit}".strip()
+
+
+def _met(flag: bool | None) -> str:
+    return "-" if flag is None else ("yes" if flag else "**no**")
+
+
+def target_rows(pytest_json: Any, loadgen: Any, compiled: Any) -> list[str]:
+    rows = ["| measure | ours | baseline (same run) | baseline figure | ratio | target | met |"
+            " note |", "|---|---|---|---|---|---|---|---|"]
+    for bench in (pytest_json or {}).get("benchmarks", []):
+        for r in bench.get("extra_info", {}).get("results", []):
+            rows.append(f"| {r['measure']} | {_fmt(r['ours'], r['unit'])} | "
+                        f"{r['baseline_name']} | {_fmt(r['baseline'], r['unit'])} | "
+                        f"{_fmt(r['ratio'])} | {r['target']} | {_met(r['met'])} | "
+                        f"{r.get('note', '')} |")
+    for name, t in (loadgen or {}).get("targets", {}).items():
+        rows.append(f"| gRPC {name.replace('_', ' ')} | {t['measured']} | no-op servicer | - | "
+                    f"- | {t['target']} | {_met(t['met'])} | loadgen, same stack |")
+    for c in compiled or []:
+        if c["numbers"] >= 10_000_000:
+            rows.append(f"| compile 10 M numbers + 1 M domains + 100 k keywords | "
+                        f"{_fmt(c['total_s'], 's')} (parse {c['parse_s']:.1f} s) | - | - | - | "
+                        f"<= 10 s | {_met(c['total_s'] <= 10)} | load {c['loadavg_1m']} |")
+            rows.append(f"| resident memory, same ruleset | {_fmt(c['rss_steady_mb'], 'MB')} "
+                        f"| - | - | - | <= 1.5 GB | {_met(c['rss_steady_mb'] <= 1536)} | "
+                        f"peak {c['peak_rss_mb']:.0f} MB during build |")
+    return rows
+
+
+def compile_rows(compiled: Any) -> list[str]:
+    rows = ["| numbers | domains | keywords | parse s | compile s | total s | steady RSS MB |"
+            " peak RSS MB | slowest stage |", "|---|---|---|---|---|---|---|---|---|"]
+    for c in compiled or []:
+        stage, secs = max(c["stages"].items(), key=lambda kv: kv[1])
+        rows.append(f"| {c['numbers']:,} | {c['domains']:,} | {c['keywords']:,} | "
+                    f"{c['parse_s']:.2f} | {c['compile_s']:.2f} | {c['total_s']:.2f} | "
+                    f"{c['rss_steady_mb']:.0f} | {c['peak_rss_mb']:.0f} | {stage} "
+                    f"{secs:.2f} s |")
+    return rows
+
+
+def median_rows(pytest_json: Any) -> list[str]:
+    rows = ["| benchmark | median | mean | rounds |", "|---|---|---|---|"]
+    for b in (pytest_json or {}).get("benchmarks", []):
+        s = b["stats"]
+        rows.append(f"| {b['fullname'].removeprefix('bench/')} | {s['median'] * 1e3:.3f} ms | "
+                    f"{s['mean'] * 1e3:.3f} ms | {s['rounds']} |")
+    return rows
+
+
+def plot_latency(loadgen: Any) -> bool:
+    if not loadgen:
+        return False
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    points = [p for p in loadgen["points"] if p["loop"] == "open"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    for ax, mode in zip(axes, ("unary", "batch", "stream"), strict=True):
+        for server, style in (("interceptor", "-o"), ("noop", "--s")):
+            pts = sorted((p for p in points if p["mode"] == mode and p["server"] == server),
+                         key=lambda p: p["offered_events_per_s"])
+            if not pts:
+                continue
+            x = [p["offered_events_per_s"] for p in pts]
+            for key, alpha in (("p50_ms", 1.0), ("p99_ms", 0.7), ("p999_ms", 0.4)):
+                ax.plot(x, [p[key] for p in pts], style, alpha=alpha,
+                        label=f"{server} {key.removesuffix('_ms')}")
+        ax.set_title(f"gRPC {mode}")
+        ax.set_xlabel("offered events/s")
+        ax.set_ylabel("latency ms")
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"interceptor vs no-op servicer, same stack ({loadgen['when']})")
+    fig.tight_layout()
+    fig.savefig(OUT / "latency.png", dpi=110)
+    return True
+
+
+def write_report(data: str | None) -> Path:
+    pytest_json, loadgen, compiled = _load("pytest.json"), _load("loadgen.json"), _load(
+        "compile.json")
+    machine = (pytest_json or {}).get("machine_info", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python -m bench.run` on {time.strftime('%Y-%m-%d %H:%M %Z')}; data: "
+        f"{'real corpora from ' + data if data else 'generated'}; machine: "
+        f"{machine.get('cpu', {}).get('brand_raw', '?')}, {os.cpu_count()} cores, "
+        f"load average at the end {os.getloadavg()[0]:.1f}. Baselines were measured in the "
+        "same run on the same data. Targets from `performance.md`; **no** marks a target "
+        "not met.",
+        "",
+        "## Targets",
+        "",
+        *target_rows(pytest_json, loadgen, compiled),
+        "",
+        "## Compile cost and memory (each size in a fresh process)",
+        "",
+        *compile_rows(compiled),
+        "",
+    ]
+    if loadgen:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from loadgen import markdown
+
+        lines += ["## gRPC load generator", "", markdown(loadgen), ""]
+        if plot_latency(loadgen):
+            lines += ["![latency](results/latency.png)", ""]
+    lines += ["## All pytest-benchmark timings", "", *median_rows(pytest_json), ""]
+    path = ROOT / "bench" / "RESULTS.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="directory of the real corpora (e.g. ../shared/data)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter loads")
+    parser.add_argument("--only-report", action="store_true",
+                        help="rewrite RESULTS.md from the JSON already in bench/results")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["pytest", "compile", "loadgen"])
+    args = parser.parse_args()
+    data = str(Path(args.data).resolve()) if args.data else None
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not args.only_report:
+        if "pytest" not in args.skip:
+            run_pytest_benchmarks(data)
+        if "compile" not in args.skip:
+            run_compile_probes(args.quick)
+        if "loadgen" not in args.skip:
+            run_loadgen(data, args.quick)
+    print(f"wrote {write_report(data)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import grpc
 import numpy as np
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -86,7 +86,8 @@ class PeakRss:
             self.peak = max(self.peak, self.proc.memory_info().rss)
 
     def reset(self) -> int:
-        self.peak = now = self.proc.memory_info().rss
+        now = int(self.proc.memory_info().rss)
+        self.peak = now
         return now
 
     def stop(self) -> None:

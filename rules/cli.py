@@ -4,7 +4,7 @@
 
     interceptor serve [--rules DIR | --redis URL] [--port 50051] [--workers N]
     interceptor check sms  --sender N --text T [--rules DIR | --target H:P]
-    interceptor check call --caller N --callee N [--ingress international] [--rules DIR | --target H:P]
+    interceptor check call --caller N [--ingress international] [--rules DIR | --target H:P]
     interceptor rules validate DIR [--json]
     interceptor rules push DIR --redis URL | status | history | rollback VERSION
 

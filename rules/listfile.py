@@ -139,8 +139,11 @@ def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Prob
                      rule_id: str) -> NumberEntries:
     """Parse a number list file's bytes; every bad line goes to ``problems`` with its line."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    values, ndigits, plain_lines, other_starts, other_lines = (
-        a.copy() for a in _scan_plain_digit_lines(buf, data.count(b"\n") + 1))
+    # Copies, so the kernel's line-count-sized scratch arrays are freed at once.
+    scanned = _scan_plain_digit_lines(buf, data.count(b"\n") + 1)
+    values, ndigits, plain_lines = scanned[0].copy(), scanned[1].copy(), scanned[2].copy()
+    other_starts, other_lines = scanned[3].copy(), scanned[4].copy()
+    del scanned
     keys, ok = _canonicalise_plain(values, ndigits, default_cc)
     for bad in np.flatnonzero(~ok)[:MAX_PROBLEMS].tolist():
         problems.append(Problem(f"{int(values[bad])} is too long once the country code "

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -90,14 +91,14 @@ def test_push_and_rollback_reach_every_replica(redis_server: RedisServer,
     assert sorted(r["replica_id"] for r in status["replicas"]) == ["r0", "r1"]
 
 
-def _status_json(url: str) -> dict[str, object]:
+def _status_json(url: str) -> dict[str, Any]:
     import contextlib
     import io
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert admin("status", "--redis", url, "--json") == EXIT_OK
-    result: dict[str, object] = json.loads(out.getvalue())
+    result: dict[str, Any] = json.loads(out.getvalue())
     return result
 
 

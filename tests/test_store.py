@@ -72,7 +72,7 @@ def test_corrupt_and_truncated_versions_are_detected(store: RuleStore, tmp_path:
     info = publish_dir(store, write_ruleset(tmp_path / "a", deny_numbers=NUMBERS))
     last = store.chunk_key(1, info.chunks - 1)
     tail = store.r.get(last)
-    assert tail is not None
+    assert isinstance(tail, bytes)
     store.r.set(last, tail[:-5])
     with pytest.raises(StoreError, match="truncated"):
         store.fetch(info)
@@ -118,7 +118,7 @@ def test_rollback(store: RuleStore, tmp_path: Path) -> None:
     publish_dir(store, write_ruleset(tmp_path / "a", deny_numbers=NUMBERS[:20]))
     publish_dir(store, write_ruleset(tmp_path / "b", deny_numbers=NUMBERS[:30]))
     assert store.active_version() == 2
-    pubsub = store.r.pubsub(ignore_subscribe_messages=True)
+    pubsub = store.r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
     pubsub.subscribe(store.channel)
     store.rollback(1)
     assert store.active_version() == 1

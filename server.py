@@ -91,6 +91,7 @@ class ServeConfig:
     port: int = DEFAULT_PORT
     rules: str | None = None  # None: the bundled ruleset, unless redis is given
     redis: str | None = None
+    redis_namespace: str = "interceptor"
     workers: int = 1
     max_concurrent: int = 64
     max_batch: int = 4096
@@ -505,7 +506,8 @@ def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
             from engine.reloader import follow_redis  # only needed with --redis
 
             replica_id = service.servicer.replica_id
-            service.follower = follow_redis(holder, config.redis, replica_id=replica_id)
+            service.follower = follow_redis(holder, config.redis, replica_id=replica_id,
+                                            namespace=config.redis_namespace)
     except BaseException:
         service.server.stop(None)
         raise
@@ -539,6 +541,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="DIR", help="serve this ruleset directory "
                         "(default: the bundled ruleset, unless --redis is given)")
     parser.add_argument("--redis", metavar="URL", help="follow the rulesets published in Redis")
+    parser.add_argument("--redis-namespace", default="interceptor",
+                        help="key prefix the rulesets were pushed under (rules push --namespace)")
     parser.add_argument("--host", default=d.host,
                         help=f"address to listen on (default {d.host}; 0.0.0.0 or [::] for all)")
     parser.add_argument("--port", type=int, default=d.port, help=f"default {d.port}; 0: any free")
@@ -564,6 +568,7 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     """A ``ServeConfig`` from parsed ``add_serve_arguments`` options, checked."""
     config = ServeConfig(
         host=args.host, port=args.port, rules=args.rules, redis=args.redis,
+        redis_namespace=args.redis_namespace,
         workers=args.workers, max_concurrent=args.max_concurrent, max_batch=args.max_batch,
         max_text_bytes=args.max_text_bytes, max_message_bytes=args.max_message_bytes,
         grace=args.grace, replica_id=args.replica_id, metrics_port=args.metrics_port,

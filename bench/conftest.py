@@ -15,6 +15,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Benchmark modules are named bench_*.py so that the default test run
+    # (testpaths = tests, files test_*.py) never picks them up; collect them
+    # when pytest is pointed at bench/.
+    config.addinivalue_line("python_files", "bench_*.py")
     path = config.getoption("--data", default=None)
     if path:
         data.set_data_dir(path)

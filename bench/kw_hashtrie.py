@@ -43,7 +43,7 @@ def _edge(ekeys: Int64Array, evals: Int32Array, emask: np.uint64, key: np.int64)
     while True:
         k = ekeys[i]
         if k == key:
-            return evals[i]
+            return np.int32(evals[i])
         if k < 0:
             return np.int32(-1)
         i = np.int64((np.uint64(i) + np.uint64(1)) & emask)

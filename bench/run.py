@@ -7,7 +7,8 @@
 Steps: (1) the pytest-benchmark suites in ``bench/`` (JSON in ``bench/results/pytest.json``),
 (2) compile cost and memory at several ruleset sizes, each in a fresh process
 (``bench/results/compile.json``), (3) the gRPC load generator against the real server and
-a no-op servicer on the same stack (``bench/results/loadgen.json``), then the report.
+a no-op servicer on the same stack (``bench/results/loadgen.json``), (4) push-to-active
+and reload memory through a real Redis (``bench/results/reload.md``), then the report.
 Every figure is measured in this run on this machine; the load average at the end of
 each step is recorded because the machines are shared.
 """
@@ -41,6 +42,7 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 def run_pytest_benchmarks(data: str | None) -> None:
     cmd = [sys.executable, "-m", "pytest", "bench", "-p", "no:cacheprovider", "--benchmark-only",
            "-q", f"--benchmark-json={OUT / 'pytest.json'}", "-o", "testpaths=bench",
+           "-o", "python_files=bench_*.py",
            "--timeout=1800"]
     if data:
         cmd.append(f"--data={data}")
@@ -73,6 +75,13 @@ def run_loadgen(data: str | None, quick: bool) -> None:
     sms = Path(data) / "sms-zh" / "spam_messages_lr_train.tsv" if data else None
     if sms and sms.exists():
         cmd += ["--sms-file", str(sms)]
+    _run(cmd)
+
+
+def run_reload(quick: bool) -> None:
+    cmd = [sys.executable, "bench/bench_reload.py", "--out", str(OUT / "reload.md")]
+    if quick:
+        cmd += ["--numbers", "1000000", "--repeats", "3"]
     _run(cmd)
 
 
@@ -205,6 +214,10 @@ def write_report(data: str | None) -> Path:
         lines += ["## gRPC load generator", "", markdown(loadgen), ""]
         if plot_latency(loadgen):
             lines += ["![latency](results/latency.png)", ""]
+    reload_md = OUT / "reload.md"
+    if reload_md.exists():
+        lines += ["## Reload through Redis (push-to-active, memory)", "",
+                  reload_md.read_text(encoding="utf-8").strip(), ""]
     lines += ["## All pytest-benchmark timings", "", *median_rows(pytest_json), ""]
     path = ROOT / "bench" / "RESULTS.md"
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -217,7 +230,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter loads")
     parser.add_argument("--only-report", action="store_true",
                         help="rewrite RESULTS.md from the JSON already in bench/results")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["pytest", "compile", "loadgen"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["pytest", "compile", "loadgen", "reload"])
     args = parser.parse_args()
     data = str(Path(args.data).resolve()) if args.data else None
     OUT.mkdir(parents=True, exist_ok=True)
@@ -228,6 +241,8 @@ def main() -> int:
             run_compile_probes(args.quick)
         if "loadgen" not in args.skip:
             run_loadgen(data, args.quick)
+        if "reload" not in args.skip:
+            run_reload(args.quick)
     print(f"wrote {write_report(data)}")
     return 0
 

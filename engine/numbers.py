@@ -28,6 +28,11 @@ from engine.types import Match
 from rules.model import NUMBER_FIELDS, NumberListRule, RuleMeta
 
 Combo = tuple[int, ...]  # indexes of the rules that list one key at one level
+#: Below this many keys a batch resolves prefixes in Python: a numba call costs a few µs
+#: of dispatch, more than the handful of dict probes one number needs.
+SMALL_BATCH = 8
+#: Prefix tables up to this size also get a dict copy for the small-batch path.
+SMALL_PREFIX_TABLE = 100_000
 
 
 class _ComboTable:
@@ -79,6 +84,7 @@ class NumberMatcher:
         uniq, values = _group(keys, ids, self.combo_table)
         self.exact = NumberIndex.build(uniq, values)
         self.prefix: dict[str, NumberIndex] = {}
+        self.prefix_dict: dict[str, dict[int, int]] = {}
         for field in NUMBER_FIELDS:
             chosen = [(i, r) for i, r in enumerate(rules) if field in r.applies_to and len(
                 r.prefixes)]
@@ -88,6 +94,11 @@ class NumberMatcher:
                              [len(r.prefixes) for _, r in chosen])
             puniq, pvalues = _group(pkeys, pids, self.combo_table)
             self.prefix[field] = NumberIndex.build(puniq, pvalues)
+            if len(puniq) <= SMALL_PREFIX_TABLE:
+                self.prefix_dict[field] = dict(zip(puniq.tolist(), pvalues.tolist(),
+                                                   strict=True))
+        self.prefix_lengths = sorted({len(str(k)) for d in self.prefix_dict.values() for k in d},
+                                     reverse=True)
 
     @property
     def nbytes(self) -> int:
@@ -114,11 +125,23 @@ class NumberMatcher:
             index = self.prefix[field]
             if not len(index):
                 continue
-            found = index.lookup_longest_prefix(keys[positions]).tolist()
+            if len(positions) < SMALL_BATCH and field in self.prefix_dict:
+                found = [self._longest_prefix_py(int(keys[p]), field) for p in positions]
+            else:
+                found = index.lookup_longest_prefix(keys[positions]).tolist()
             for pos, cid in zip(positions, found, strict=True):
                 if cid >= 0:
                     out[pos] = self._with_allow_first(self.combo_table.combos[cid])
         return out
+
+    def _longest_prefix_py(self, key: int, field: str) -> int:
+        table, digits = self.prefix_dict[field], len(str(key))
+        for length in self.prefix_lengths:
+            if length <= digits:
+                found = table.get(key // 10 ** (digits - length), -1)
+                if found >= 0:
+                    return found
+        return -1
 
     def _for_field(self, combo_id: int, field: str) -> Combo:
         combo = tuple(i for i in self.combo_table.combos[combo_id] if field in self.applies[i])

@@ -33,30 +33,23 @@ MAX_PROBLEMS = 100  # stop collecting after this many: the file is clearly wrong
 
 
 @njit(cache=True, nogil=True)
-def _scan_plain_digit_lines(
-    buf: npt.NDArray[np.uint8], max_lines: int,
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.int64],
-    npt.NDArray[np.int64], npt.NDArray[np.int64],
-]:
-    """Split ``buf`` into lines; parse lines that are only 3-18 digits (not starting with 0).
+def _scan_number_lines(
+    buf: npt.NDArray[np.uint8], max_lines: int, cc: int, cc_digits: int,
+) -> npt.NDArray[np.int64]:
+    """Parse a number list's bytes in one pass, canonicalising plain lines on the way.
 
-    Returns (values, ndigits, plain_line_numbers, other_starts, other_line_numbers):
-    the plain entries, and the byte offset and 1-based number of every other
-    non-blank, non-comment line.
+    A plain line is 3-18 ASCII digits, not starting with ``0``, that stays within
+    18 digits once the country code is added (the overwhelming majority). For it the
+    result holds the canonical number key, exactly as ``canonical_number`` computes
+    it; for any other non-blank, non-comment line it holds ``-(byte offset + 1)`` so
+    Python can parse that line. One int64 per entry and nothing else: the reload of a
+    10 M-number list must stay within twice the steady memory.
     """
     n = buf.size
-    values = np.empty(max_lines, np.int64)
-    ndigits = np.empty(max_lines, np.int8)
-    plain_lines = np.empty(max_lines, np.int64)
-    other_starts = np.empty(max_lines, np.int64)
-    other_lines = np.empty(max_lines, np.int64)
-    nv = 0
-    no = 0
+    out = np.empty(max_lines, np.int64)
+    count = 0
     pos = 0
-    line = 0
     while pos < n:
-        line += 1
         start = pos
         while pos < n and buf[pos] != 10:
             pos += 1
@@ -70,7 +63,8 @@ def _scan_plain_digit_lines(
             j -= 1
         if i == j or buf[i] == 35:  # blank or '#'
             continue
-        plain = buf[i] != 48 and 3 <= j - i <= 18  # no leading '0'
+        nd = j - i
+        plain = buf[i] != 48 and 3 <= nd <= MAX_DIGITS  # no leading '0'
         v = 0
         k = i
         while plain and k < j:
@@ -81,20 +75,27 @@ def _scan_plain_digit_lines(
                 v = v * 10 + (c - 48)
             k += 1
         if plain:
-            values[nv] = v
-            ndigits[nv] = j - i
-            plain_lines[nv] = line
-            nv += 1
+            head = v
+            for _ in range(nd - cc_digits):
+                head //= 10
+            if head == cc and nd >= cc_digits + 9:
+                out[count] = v  # already international: 8613800138000
+            elif nd + cc_digits <= MAX_DIGITS:
+                scale = 1
+                for _ in range(nd):
+                    scale *= 10
+                out[count] = cc * scale + v  # national: 13800138000 -> 8613800138000
+            else:
+                out[count] = -(start + 1)  # too long with the country code: Python says so
         else:
-            other_starts[no] = start
-            other_lines[no] = line
-            no += 1
-    return values[:nv], ndigits[:nv], plain_lines[:nv], other_starts[:no], other_lines[:no]
+            out[count] = -(start + 1)
+        count += 1
+    return out[:count]
 
 
 def warm() -> None:
     """Compile (or load from cache) the list-file kernel."""
-    _scan_plain_digit_lines(np.frombuffer(b"123\n+1\n", dtype=np.uint8), 3)
+    _scan_number_lines(np.frombuffer(b"123\n+1\n", dtype=np.uint8), 3, 86, 2)
 
 
 @dataclass
@@ -105,65 +106,47 @@ class NumberEntries:
     prefixes: npt.NDArray[np.int64]
 
 
-_POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
-
-
 def sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """``np.unique`` for int64 keys via one sort (several times faster at 10 M entries)."""
+    """``np.unique`` for int64 keys via one in-place sort (several times faster at 10 M).
+
+    ``values`` is sorted in place: pass an array you own.
+    """
     if values.size == 0:
         return values.astype(np.int64)
-    # Lists are often kept sorted; checking is ~50x cheaper than sorting again.
-    ordered = values if bool(np.all(values[1:] >= values[:-1])) else np.sort(values)
+    # Lists are often kept sorted; checking is ~50x cheaper than sorting again. The
+    # caller hands over its array, so sorting happens in place (no second copy).
+    ordered = values
+    if not bool(np.all(ordered[1:] >= ordered[:-1])):
+        ordered.sort()
     keep = np.empty(ordered.size, dtype=bool)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
 
 
-def _canonicalise_plain(
-    values: npt.NDArray[np.int64], ndigits: npt.NDArray[np.int8], default_cc: str
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Vectorised ``canonical_number`` for plain digit lines; returns (keys, ok)."""
-    cc = int(default_cc)
-    nd = ndigits.astype(np.intp)
-    head = values // _POW10[np.maximum(nd - len(default_cc), 0)]
-    already_international = (head == cc) & (nd >= len(default_cc) + 9)
-    total = np.where(already_international, nd, nd + len(default_cc))
-    ok = total <= MAX_DIGITS
-    scale = _POW10[np.where(ok, nd, 0)]
-    keys = np.where(already_international, values, cc * scale + values)
-    return keys, ok
-
-
 def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Problem],
                      rule_id: str) -> NumberEntries:
     """Parse a number list file's bytes; every bad line goes to ``problems`` with its line."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    # Copies, so the kernel's line-count-sized scratch arrays are freed at once.
-    scanned = _scan_plain_digit_lines(buf, data.count(b"\n") + 1)
-    values, ndigits, plain_lines = scanned[0].copy(), scanned[1].copy(), scanned[2].copy()
-    other_starts, other_lines = scanned[3].copy(), scanned[4].copy()
-    del scanned
-    keys, ok = _canonicalise_plain(values, ndigits, default_cc)
-    for bad in np.flatnonzero(~ok)[:MAX_PROBLEMS].tolist():
-        problems.append(Problem(f"{int(values[bad])} is too long once the country code "
-                                f"{default_cc} is added (at most {MAX_DIGITS} digits)",
-                                file=rel, line=int(plain_lines[bad]), rule_id=rule_id))
+    scanned = _scan_number_lines(buf, data.count(b"\n") + 1, int(default_cc), len(default_cc))
     exact: list[int] = []
     prefixes: list[int] = []
-    for start, line_no in zip(other_starts.tolist(), other_lines.tolist(), strict=True):
+    for start in (-scanned[scanned < 0] - 1).tolist():  # the lines that need Python
         end = data.find(b"\n", start)
         raw_line = data[start : end if end != -1 else len(data)]
         try:
             text = raw_line.decode("utf-8").split(" #", 1)[0].split("\t#", 1)[0].strip()
-            if not text:
-                continue
-            _parse_number_entry(text, default_cc, exact, prefixes)
+            if text:
+                _parse_number_entry(text, default_cc, exact, prefixes)
         except (ValueError, UnicodeDecodeError) as exc:
             if len(problems) < MAX_PROBLEMS:
-                problems.append(Problem(str(exc), file=rel, line=line_no, rule_id=rule_id))
-    all_exact = np.concatenate([keys[ok], np.asarray(exact, dtype=np.int64)])
-    return NumberEntries(exact=sorted_unique(all_exact),
+                problems.append(Problem(str(exc), file=rel, line=data.count(b"\n", 0, start) + 1,
+                                        rule_id=rule_id))
+    plain = scanned[scanned > 0]
+    del scanned
+    if exact:
+        plain = np.concatenate([plain, np.asarray(exact, dtype=np.int64)])
+    return NumberEntries(exact=sorted_unique(plain),
                          prefixes=sorted_unique(np.asarray(prefixes, dtype=np.int64)))
 
 

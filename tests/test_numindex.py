@@ -39,6 +39,20 @@ def test_large_batch_uses_parallel_path_and_agrees() -> None:
     assert np.array_equal(idx.lookup(q), idx.lookup_serial(q))
 
 
+def test_big_table_uses_mapped_memory_and_agrees() -> None:
+    # 700 k keys: a ~10 MB table, allocated as an anonymous mapping (huge pages).
+    rng = np.random.default_rng(5)
+    keys = _random_keys(rng, 700_000)
+    idx = NumberIndex.build(keys, np.arange(keys.size, dtype=np.int32))
+    assert idx.nbytes >= 8 << 20
+    q = np.concatenate([keys[::7], keys[::7] + 1])
+    got = idx.lookup_serial(q)
+    present = np.isin(q, keys)
+    assert np.array_equal(got >= 0, present)
+    assert np.array_equal(keys[got[present]], q[present])
+    assert idx.nbytes / len(idx) <= 16
+
+
 def test_structured_sequential_keys() -> None:
     # A contiguous block of numbers (a whole number range) must not cluster.
     keys = np.arange(8613800000000, 8613800300000, dtype=np.int64)

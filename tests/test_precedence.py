@@ -144,3 +144,22 @@ def test_shadow_rules_report_but_never_act(tmp_path: Path) -> None:
     d = sms(snap, "刷单返利")
     assert d.action is Action.PASS and d.matches == ()
     assert {m.rule_id for m in d.shadow_matches} == {"shadow.deny", "kw.shadow"}
+
+
+def test_small_and_large_batches_resolve_prefixes_alike(numbers: Snapshot) -> None:
+    """Small batches use a Python prefix path, large ones the numba kernel: same answers."""
+    import random
+
+    import numpy as np
+
+    from engine.numbers import SMALL_BATCH, NumberMatcher
+
+    matcher = next(m for m in numbers.live if isinstance(m, NumberMatcher))
+    rng = random.Random(3)
+    keys = [int(f"86{rng.choice(['170', '1701', '136', '165', '138'])}"
+                f"{rng.randrange(10**7):07d}"[:13]) for _ in range(500)]
+    big = matcher.resolve(np.asarray(keys, dtype=np.int64), ["caller"] * len(keys))
+    assert len(keys) >= SMALL_BATCH
+    small = [matcher.resolve(np.asarray([k], dtype=np.int64), ["caller"])[0] for k in keys]
+    assert big == small
+    assert any(big)  # the sample does hit listed prefixes

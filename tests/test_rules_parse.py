@@ -215,3 +215,36 @@ def test_many_problems_are_reported_together(tmp_path: Path) -> None:
                                 {"d.txt": lines}))
     assert len(err.problems) == 30
     assert [p.line for p in err.problems] == list(range(1, 31))
+
+
+def test_fast_number_path_equals_canonical_number() -> None:
+    """The numba list kernel canonicalises plain lines exactly like canonical_number."""
+    import random
+
+    from rules.listfile import read_number_list
+    from rules.phone import canonical_number
+
+    rng = random.Random(5)
+    raws = [str(rng.randrange(10 ** (n - 1), 10**n)) for n in range(3, 19) for _ in range(40)]
+    raws += ["8613800138000", "861380013800", "86110", "1380013800012345678", "95555"]
+    for cc in ("86", "1", "855"):
+        problems: list = []  # type: ignore[type-arg]
+        got = read_number_list("\n".join(raws).encode(), "n.txt", cc, problems, "r").exact
+        expected = set()
+        for raw in raws:
+            try:
+                expected.add(int(canonical_number(raw, cc)))
+            except ValueError:
+                pass
+        assert set(got.tolist()) == expected
+        assert len(problems) == min(100, sum(not _ok(r, cc) for r in raws))  # capped
+
+
+def _ok(raw: str, cc: str) -> bool:
+    from rules.phone import canonical_number
+
+    try:
+        canonical_number(raw, cc)
+    except ValueError:
+        return False
+    return True

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -491,6 +492,19 @@ def _velocity_state(config: ServeConfig) -> VelocityState:
     return VelocityState.create_local()
 
 
+def _tune_gc(holder: SnapshotHolder) -> None:
+    """Keep the cyclic GC off the request path.
+
+    Per-request objects are short-lived and acyclic (reference counting frees them), but
+    with the default thresholds a full collection walks every object of the compiled
+    snapshot every few thousand requests: a p99 spike of milliseconds. Freezing moves
+    a snapshot's objects out of the collector's view once it is active, and a larger
+    first threshold makes young collections rare.
+    """
+    gc.set_threshold(50_000, 20, 100)
+    holder.add_listener(lambda _snapshot: gc.freeze())
+
+
 def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
     """Start a server and make a ruleset active; returns once it is serving (or following Redis).
 
@@ -498,6 +512,7 @@ def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
     during a slow first load. A local ruleset that fails to load stops the server.
     """
     holder = holder if holder is not None else SnapshotHolder(runtime=_velocity_state(config))
+    _tune_gc(holder)
     service = build_server(config, holder)
     try:
         if config.rules is not None or config.redis is None:

@@ -230,7 +230,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter loads")
     parser.add_argument("--only-report", action="store_true",
                         help="rewrite RESULTS.md from the JSON already in bench/results")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["pytest", "compile", "loadgen", "reload"])
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["pytest", "compile", "loadgen", "reload"])
     args = parser.parse_args()
     data = str(Path(args.data).resolve()) if args.data else None
     OUT.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from rules.phone import range_to_prefixes  # re-exported: ranges are stored as prefixes
+
 __all__ = ["MAX_KEY_DIGITS", "NumberIndex", "range_to_prefixes", "warm"]
 
 #: Number keys have at most 18 digits (10**18 < 2**63), see ``rules/phone.py``.
@@ -319,40 +321,6 @@ def _alloc_table(nwords: int) -> Int64Array:
 def _ndigits_np(k: Int64Array) -> Int64Array:
     """Digit count of every key (vectorised)."""
     return np.searchsorted(_POW10, k, side="right").astype(np.int64)
-
-
-def range_to_prefixes(lo: int, hi: int) -> list[int]:
-    """Minimal list of prefix keys covering exactly the numbers ``lo .. hi`` (inclusive).
-
-    ``lo`` and ``hi`` must have the same number of digits.  Each prefix ``p`` stands
-    for every number of that length that starts with ``p``'s digits (greedy
-    decimal-aligned blocks, the decimal analogue of CIDR decomposition).
-
-    >>> range_to_prefixes(13800138000, 13800138999)
-    [13800138]
-    >>> range_to_prefixes(120, 135)
-    [12, 130, 131, 132, 133, 134, 135]
-    """
-    if lo < 0 or hi < 0:
-        raise ValueError(f"range bounds must be non-negative, got {lo}-{hi}")
-    if len(str(lo)) != len(str(hi)):
-        raise ValueError(f"range bounds must have the same number of digits, got {lo}-{hi}")
-    if lo > hi:
-        raise ValueError(f"range start {lo} is greater than its end {hi}")
-    if len(str(hi)) > MAX_KEY_DIGITS:
-        raise ValueError(f"range bounds must have at most {MAX_KEY_DIGITS} digits")
-    width = len(str(lo))
-    out: list[int] = []
-    cur = lo
-    while cur <= hi:
-        # Largest aligned block 10**k starting at cur that stays inside [cur, hi];
-        # k < width keeps at least one digit in the prefix.
-        k = 0
-        while k + 1 < width and cur % 10 ** (k + 1) == 0 and cur + 10 ** (k + 1) - 1 <= hi:
-            k += 1
-        out.append(cur // 10**k)
-        cur += 10**k
-    return out
 
 
 def warm() -> None:

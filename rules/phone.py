@@ -143,8 +143,10 @@ def range_to_prefixes(lo: int, hi: int) -> list[int]:
     >>> range_to_prefixes(100, 125)
     [10, 11, 120, 121, 122, 123, 124, 125]
     """
-    if len(str(lo)) != len(str(hi)) or lo > hi:
+    if lo < 0 or len(str(lo)) != len(str(hi)) or lo > hi:
         raise ValueError(f"range {lo}..{hi} must go up and have ends of the same length")
+    if len(str(hi)) > MAX_DIGITS:
+        raise ValueError(f"range {lo}..{hi}: numbers have at most {MAX_DIGITS} digits")
     out: list[int] = []
     while lo <= hi:
         # Grow the block at lo while it stays aligned and inside the range.

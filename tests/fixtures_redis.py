@@ -11,6 +11,9 @@ append-only file fsynced on every write, so ``stop()`` (even a SIGKILL) followed
 * ``RedisServer`` can be used directly (benchmarks) as a context manager.
 * ``write_ruleset(dir, deny_numbers=...)``: a small valid ruleset directory to publish.
 
+Test modules import names from here before pytest loads it as a plugin, so it opts
+out of assertion rewriting (it has no asserts): PYTEST_DONT_REWRITE
+
 Use from conftest (``from tests.fixtures_redis import *``) or as a plugin.
 """
 

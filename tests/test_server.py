@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,14 +24,15 @@ from engine.types import Action, MessageEvent
 from proto.interceptor.v1 import interceptor_pb2 as pb
 from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
 from rules import DEFAULT_RULESET_DIR
-from tests.fixtures_grpc import ServerProcess, free_port, health_status
+from tests.fixtures_grpc import ServerProcess, health_status
+from tests.fixtures_redis import RedisServer
 
 FRAUD_SMS = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
 BENIGN_SMS = "今晚一起吃饭吗"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
-pytest_plugins = ["tests.fixtures_grpc"]
+pytest_plugins = ["tests.fixtures_grpc", "tests.fixtures_redis"]
 
 
 def sms(message_id: str = "m1", text: str = BENIGN_SMS, **kw: Any) -> pb.MessageEvent:
@@ -416,51 +415,27 @@ def test_bad_rules_dir_exits_with_error(
 # -- following Redis (needs engine.reloader and a redis-server binary) --------------------------
 
 
-def test_redis_without_rules_waits_for_first_version() -> None:
-    pytest.importorskip("engine.reloader")
+def test_redis_without_rules_waits_for_first_version(redis_server: RedisServer) -> None:
     from rules import DirectorySource, load_ruleset
     from rules.store import RuleStore
 
-    redis_server = shutil.which("redis-server")
-    if redis_server is None:
-        pytest.skip("no redis-server binary")
-    port = free_port()
-    proc = subprocess.Popen(
-        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
+    url = redis_server.url
+    service = server.serve(server.ServeConfig(port=0, redis=url))
     try:
-        url = f"redis://127.0.0.1:{port}/0"
-        assert wait_until(lambda: _redis_up(url), timeout=10)
-        service = server.serve(server.ServeConfig(port=0, redis=url))
-        try:
-            target = f"127.0.0.1:{service.port}"
-            assert health_status(target) == NOT_SERVING
-            with pytest.raises(grpc.RpcError) as err:
-                stub_for(target).CheckMessage(sms(), timeout=5)
-            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
-            RuleStore.from_url(url).publish(
-                load_ruleset(DEFAULT_RULESET_DIR), DirectorySource(DEFAULT_RULESET_DIR)
-            )
-            assert wait_until(lambda: health_status(target) == SERVING, timeout=15)
-            status = stub_for(target).GetStatus(pb.GetStatusRequest(), timeout=5)
-            assert status.redis_url.startswith("redis://127.0.0.1")
-            assert status.redis_connected
-            fraud = stub_for(target).CheckMessage(sms("f", FRAUD_SMS), timeout=5)
-            assert fraud.action == pb.ACTION_BLOCK
-            assert fraud.ruleset_version == status.ruleset_version
-        finally:
-            service.stop(grace=0.5)
+        target = f"127.0.0.1:{service.port}"
+        assert health_status(target) == NOT_SERVING
+        with pytest.raises(grpc.RpcError) as err:
+            stub_for(target).CheckMessage(sms(), timeout=5)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        RuleStore.from_url(url).publish(
+            load_ruleset(DEFAULT_RULESET_DIR), DirectorySource(DEFAULT_RULESET_DIR)
+        )
+        assert wait_until(lambda: health_status(target) == SERVING, timeout=15)
+        status = stub_for(target).GetStatus(pb.GetStatusRequest(), timeout=5)
+        assert status.redis_url.startswith("redis://127.0.0.1")
+        assert status.redis_connected
+        fraud = stub_for(target).CheckMessage(sms("f", FRAUD_SMS), timeout=5)
+        assert fraud.action == pb.ACTION_BLOCK
+        assert fraud.ruleset_version == status.ruleset_version
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _redis_up(url: str) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url).ping())
-    except redis.RedisError:
-        return False
+        service.stop(grace=0.5)

@@ -379,10 +379,6 @@ def test_replica_for_is_stable_and_moves_few_callers() -> None:
 
 @pytest.mark.slow
 def test_grpc_workers_share_velocity(server_process, snap: Snapshot) -> None:  # type: ignore[no-untyped-def]
-    import server
-
-    if not hasattr(server.ServeConfig(), "velocity_path"):
-        pytest.skip("server.py does not create the shared velocity runtime yet")
     import grpc
 
     from proto import convert

@@ -216,8 +216,9 @@ def write_report(data: str | None) -> Path:
             lines += ["![latency](results/latency.png)", ""]
     reload_md = OUT / "reload.md"
     if reload_md.exists():
-        lines += ["## Reload through Redis (push-to-active, memory)", "",
-                  reload_md.read_text(encoding="utf-8").strip(), ""]
+        body = [ln for ln in reload_md.read_text(encoding="utf-8").strip().splitlines()
+                if not ln.startswith("#")]  # its own heading would repeat ours
+        lines += ["## Reload through Redis (push-to-active, memory)", "", *body, ""]
     lines += ["## All pytest-benchmark timings", "", *median_rows(pytest_json), ""]
     path = ROOT / "bench" / "RESULTS.md"
     path.write_text("\n".join(lines), encoding="utf-8")

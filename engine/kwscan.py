@@ -89,13 +89,25 @@ def _place(order: Int64Array, ptr: Int64Array, child: Int64Array, char: Int64Arr
     nxt[0] = cap
     prv[1] = -1
     top = 0
+    wide_start = 1
     for s in order:
         lo = ptr[s]
         hi = ptr[s + 1]
         if lo == hi:
             continue
         c0 = char[lo]
+        wide = hi - lo > 8
         f = head
+        # Free slots below c0 would give a negative base, and a node with many children
+        # almost never fits among the holes a wide node left behind: such searches
+        # resume where the last wide node was placed (darts-clone's heuristic), which
+        # turns the build from quadratic into linear on 10^5 CJK terms. Narrow nodes
+        # still fill holes first-fit from the head.
+        low = max(c0, wide_start) if wide else c0
+        if f < low:
+            f = low
+            while f < cap and check[f] != _FREE:
+                f += 1
         while True:
             if f >= cap:
                 return np.empty((0, 4), dtype=np.int32)  # out of room: caller retries bigger
@@ -110,6 +122,8 @@ def _place(order: Int64Array, ptr: Int64Array, child: Int64Array, char: Int64Arr
             if ok:
                 break
             f = nxt[f]
+        if wide:
+            wide_start = f
         ss = slot_of[s]
         base[ss] = b
         for k in range(lo, hi):

@@ -25,6 +25,11 @@ _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 MAX_DOMAIN_LENGTH = 253
 
 
+def plain_host_pattern() -> re.Pattern[str]:
+    """The regex a lower-case ASCII host that needs no further work matches whole."""
+    return _HOST
+
+
 def normalize_domain(raw: str) -> str:
     """Return the canonical form of a host name or raise ``ValueError`` saying why."""
     host = raw.strip().lower()

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from rules.domains import normalize_domain
+from rules.domains import MAX_DOMAIN_LENGTH, normalize_domain, plain_host_pattern
 from rules.errors import Problem
 from rules.phone import MAX_DIGITS, canonical_number, canonical_prefix, range_to_prefixes
 
@@ -185,6 +185,9 @@ def read_domain_list(data: bytes, rel: str, problems: list[Problem],
 
     Entries keep their file order (first occurrence); duplicates are dropped.
     """
+    fast = _plain_hosts(data)
+    if fast is not None:
+        return fast
     out: dict[str, None] = {}
     for line_no, text in iter_text_lines(data, rel, problems, rule_id):
         entry = text.split(" #", 1)[0].strip().removeprefix("*.")
@@ -195,6 +198,22 @@ def read_domain_list(data: bytes, rel: str, problems: list[Problem],
                 problems.append(Problem(f"bad domain: {exc}", file=rel, line=line_no,
                                         rule_id=rule_id))
     return tuple(out)
+
+
+def _plain_hosts(data: bytes) -> tuple[str, ...] | None:
+    """The common case in one sweep: every line a plain ASCII host (or blank / comment).
+
+    Returns None when any line needs the per-line path (IDN, ``*.``, trailing
+    comments, errors), which then also reports line numbers.
+    """
+    if not data.isascii():
+        return None
+    lines = [line.strip() for line in data.decode("ascii").lower().splitlines()]
+    hosts = [h for h in lines if h and h[0] != "#"]
+    plain = plain_host_pattern().fullmatch
+    if all(plain(h) and len(h) <= MAX_DOMAIN_LENGTH for h in hosts):
+        return tuple(dict.fromkeys(hosts))
+    return None
 
 
 def read_keyword_list(data: bytes, rel: str, problems: list[Problem],

@@ -31,7 +31,7 @@ from rules.kinds import COMMON_FIELDS, RULE_KINDS, ParseContext, Table
 from rules.listfile import read_lookalike_list
 from rules.model import ACTIONS, Rule, RuleMeta, RuleSet, Thresholds
 from rules.phone import COUNTRY_CODES
-from rules.source import DirectorySource, FileSource
+from rules.source import DirectorySource, FileSource, HashingSource
 
 MANIFEST = "ruleset.toml"
 DEFAULT_RULESET_DIR = Path(__file__).resolve().parent / "default"
@@ -47,7 +47,7 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 
 def load_ruleset(where: str | Path | FileSource) -> RuleSet:
     """Parse and validate a ruleset; raise :class:`RuleSetError` listing every problem."""
-    source = DirectorySource(where) if isinstance(where, str | Path) else where
+    source = HashingSource(DirectorySource(where) if isinstance(where, str | Path) else where)
     problems: list[Problem] = []
     manifest = _read_toml(source, MANIFEST, problems)
     if manifest is None:
@@ -92,23 +92,29 @@ def load_ruleset(where: str | Path | FileSource) -> RuleSet:
         normalize=normalize,
         lookalikes=lookalikes,
         rules=tuple(rules),
-        digest=bundle_digest(source, ctx.files_read),
+        digest=bundle_digest(source, ctx.files_read, source.fingerprints),
         source=source.name,
         settings={k: manifest[k] for k in EXTRA_SECTIONS if k in manifest},
         files=tuple(sorted(set(ctx.files_read))),
     )
 
 
-def bundle_digest(source: FileSource, files: list[str]) -> str:
-    """sha256 over every file a ruleset is made of (path and bytes, sorted by path).
+def bundle_digest(source: FileSource, files: list[str],
+                  fingerprints: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """sha256 over every file a ruleset is made of: path, size and sha256 of each, by path.
 
     The same files give the same digest whether read from a directory or from Redis.
+    ``fingerprints`` (size, sha256 per path, from :class:`HashingSource`) saves reading
+    the files again.
     """
     h = hashlib.sha256()
     for rel in sorted(set(files)):
-        data = source.read(rel)
-        h.update(rel.encode() + b"\0" + str(len(data)).encode() + b"\0")
-        h.update(data)
+        if fingerprints is not None and rel in fingerprints:
+            size, file_sha = fingerprints[rel]
+        else:
+            data = source.read(rel)
+            size, file_sha = len(data), hashlib.sha256(data).hexdigest()
+        h.update(f"{rel}\0{size}\0{file_sha}\n".encode())
     return h.hexdigest()
 
 

@@ -8,6 +8,7 @@ same code as a directory, with the same file:line errors.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,27 @@ class FileSource(Protocol):
     def glob(self, pattern: str) -> list[str]:
         """Relative paths matching ``pattern``, sorted."""
         ...
+
+
+class HashingSource:
+    """Wraps a source and remembers each file's size and sha256 as it is read.
+
+    The parser reads every file once; the ruleset digest is then computed from
+    these fingerprints instead of reading 100 MB lists a second time.
+    """
+
+    def __init__(self, inner: FileSource) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.fingerprints: dict[str, tuple[int, str]] = {}
+
+    def read(self, rel: str) -> bytes:
+        data = self.inner.read(rel)
+        self.fingerprints[rel] = (len(data), hashlib.sha256(data).hexdigest())
+        return data
+
+    def glob(self, pattern: str) -> list[str]:
+        return self.inner.glob(pattern)
 
 
 class DirectorySource:

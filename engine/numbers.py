@@ -79,10 +79,7 @@ class NumberMatcher:
         self.metas: tuple[RuleMeta, ...] = tuple(r.meta for r in rules)
         self.applies: tuple[frozenset[str], ...] = tuple(frozenset(r.applies_to) for r in rules)
         self.combo_table = _ComboTable(len(rules))
-        keys = np.concatenate([r.exact for r in rules]) if rules else np.empty(0, np.int64)
-        ids = np.repeat(np.arange(len(rules), dtype=np.int64), [len(r.exact) for r in rules])
-        uniq, values = _group(keys, ids, self.combo_table)
-        self.exact = NumberIndex.build(uniq, values)
+        self.exact = self._build_exact(rules)
         self.prefix: dict[str, NumberIndex] = {}
         self.prefix_dict: dict[str, dict[int, int]] = {}
         for field in NUMBER_FIELDS:
@@ -99,6 +96,18 @@ class NumberMatcher:
                                                    strict=True))
         self.prefix_lengths = sorted({len(str(k)) for d in self.prefix_dict.values() for k in d},
                                      reverse=True)
+
+    def _build_exact(self, rules: Sequence[NumberListRule]) -> NumberIndex:
+        listing = [i for i, r in enumerate(rules) if len(r.exact)]
+        if len(listing) == 1:
+            # The usual big case (one 10^7 list): index its sorted array as it is, with
+            # no concatenated copy and no per-entry rule-id array (reload memory).
+            only = rules[listing[0]].exact
+            return NumberIndex.build(only, np.full(len(only), listing[0], dtype=np.int32))
+        keys = np.concatenate([r.exact for r in rules]) if rules else np.empty(0, np.int64)
+        ids = np.repeat(np.arange(len(rules), dtype=np.int64), [len(r.exact) for r in rules])
+        uniq, values = _group(keys, ids, self.combo_table)
+        return NumberIndex.build(uniq, values)
 
     @property
     def nbytes(self) -> int:

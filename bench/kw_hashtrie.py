@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from engine.kwscan import encode_batch
+
 __all__ = ["HashTrieScanner"]
 
 Int32Array = npt.NDArray[np.int32]
@@ -279,12 +281,7 @@ class HashTrieScanner:
         Sorted by (msg_index, end, term_id); ``end`` is the exclusive end offset in
         ``str`` characters of that message.
         """
-        lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        starts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(lens, out=starts[1:])
-        # surrogatepass: a lone surrogate is still one str index, keep it one unit.
-        raw = "".join(texts).encode("utf-32-le", "surrogatepass")
-        buf = np.frombuffer(raw, dtype=np.uint32)
+        buf, starts = encode_batch(texts)
         return _scan(buf, starts, *self._args)  # type: ignore[arg-type]
 
     def __len__(self) -> int:

@@ -286,6 +286,19 @@ def _sort_segment(o_term: Int32Array, o_end: Int32Array, lo: int, hi: int) -> No
         o_term[p + 1] = t
 # --------------------------------------------------------------------------- API
 
+def encode_batch(texts: Sequence[str]) -> tuple[UInt32Array, Int64Array]:
+    """A batch as one UTF-32 code point buffer and the start offset of each text.
+
+    ``starts`` has ``len(texts) + 1`` entries; text ``i`` is ``buf[starts[i]:starts[i+1]]``,
+    so buffer offsets are ``str`` offsets (surrogatepass keeps a lone surrogate one unit).
+    """
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lens, out=starts[1:])
+    raw = "".join(texts).encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(raw, dtype=np.uint32), starts
+
+
 class KeywordScanner:
     """Immutable multi-pattern literal matcher, exact against pyahocorasick.
 
@@ -376,12 +389,7 @@ class KeywordScanner:
         Sorted by (msg_index, end, term_id); ``end`` is the exclusive end offset in
         ``str`` characters of that message.
         """
-        lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        starts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(lens, out=starts[1:])
-        # surrogatepass: a lone surrogate is still one str index, keep it one unit.
-        raw = "".join(texts).encode("utf-32-le", "surrogatepass")
-        buf = np.frombuffer(raw, dtype=np.uint32)
+        buf, starts = encode_batch(texts)
         return _scan(buf, starts, self._bmp, self._astral_cp,
                      self._astral_id, self._table)
 

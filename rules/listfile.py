@@ -121,7 +121,7 @@ def sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     keep = np.empty(ordered.size, dtype=bool)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered if bool(keep.all()) else ordered[keep]  # no copy without duplicates
 
 
 def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Problem],
@@ -131,7 +131,7 @@ def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Prob
     scanned = _scan_number_lines(buf, data.count(b"\n") + 1, int(default_cc), len(default_cc))
     exact: list[int] = []
     prefixes: list[int] = []
-    for start in (-scanned[scanned < 0] - 1).tolist():  # the lines that need Python
+    for start in (-scanned[scanned < 0] - 1).tolist():  # lines that need Python (few)
         end = data.find(b"\n", start)
         raw_line = data[start : end if end != -1 else len(data)]
         try:
@@ -142,8 +142,9 @@ def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Prob
             if len(problems) < MAX_PROBLEMS:
                 problems.append(Problem(str(exc), file=rel, line=data.count(b"\n", 0, start) + 1,
                                         rule_id=rule_id))
-    plain = scanned[scanned > 0]
-    del scanned
+    needs_python = scanned < 0
+    plain = scanned[~needs_python] if needs_python.any() else scanned  # usually no copy
+    del scanned, needs_python
     if exact:
         plain = np.concatenate([plain, np.asarray(exact, dtype=np.int64)])
     return NumberEntries(exact=sorted_unique(plain),

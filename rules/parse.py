@@ -49,7 +49,7 @@ def load_ruleset(where: str | Path | FileSource) -> RuleSet:
     """Parse and validate a ruleset; raise :class:`RuleSetError` listing every problem."""
     source = HashingSource(DirectorySource(where) if isinstance(where, str | Path) else where)
     problems: list[Problem] = []
-    manifest = _read_toml(source, MANIFEST, problems)
+    manifest, manifest_text = _read_toml(source, MANIFEST, problems)
     if manifest is None:
         raise RuleSetError(problems)
     head = _table(manifest, "ruleset", problems)
@@ -64,23 +64,21 @@ def load_ruleset(where: str | Path | FileSource) -> RuleSet:
     _check_sections(manifest, problems)
 
     rule_tables: list[tuple[str, str, Table]] = []
-    _collect_rules(manifest, MANIFEST, source.read(MANIFEST).decode("utf-8", "replace"),
-                   rule_tables, problems)
+    _collect_rules(manifest, MANIFEST, manifest_text, rule_tables, problems)
     for pattern in _string_list(head.get("include", []), "ruleset.include", problems):
         matched = source.glob(pattern)
         if not matched:
             problems.append(Problem(f"include pattern {pattern!r} matches no file",
                                     file=MANIFEST, field="ruleset.include"))
         for rel in matched:
-            data = _read_toml(source, rel, problems)
+            data, text = _read_toml(source, rel, problems)
             if data is not None:
                 ctx.files_read.append(rel)
                 unknown = set(data) - {"rule"}
                 if unknown:
                     problems.append(Problem(f"unknown top-level key(s) {sorted(unknown)}; "
                                             "rule files hold only [[rule]] tables", file=rel))
-                _collect_rules(data, rel, source.read(rel).decode("utf-8", "replace"),
-                               rule_tables, problems)
+                _collect_rules(data, rel, text, rule_tables, problems)
     rules = _build_rules(rule_tables, ctx, thresholds)
     if problems:
         raise RuleSetError(sorted(problems, key=lambda p: (p.file, p.line, p.rule_id)))
@@ -118,10 +116,12 @@ def bundle_digest(source: FileSource, files: list[str],
     return h.hexdigest()
 
 
-def _read_toml(source: FileSource, rel: str, problems: list[Problem]) -> dict[str, Any] | None:
+def _read_toml(source: FileSource, rel: str, problems: list[Problem]
+               ) -> tuple[dict[str, Any] | None, str]:
+    """The parsed table and the text (for rule line numbers); (None, "") on a problem."""
     try:
         text = source.read(rel).decode("utf-8")
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
     except FileNotFoundError:
         problems.append(Problem("file not found", file=rel))
     except UnicodeDecodeError as exc:
@@ -130,7 +130,7 @@ def _read_toml(source: FileSource, rel: str, problems: list[Problem]) -> dict[st
         found = _TOML_LINE.search(str(exc))
         problems.append(Problem(f"TOML syntax error: {exc}", file=rel,
                                 line=int(found.group(1)) if found else 0))
-    return None
+    return None, ""
 
 
 def _table(manifest: Mapping[str, Any], key: str, problems: list[Problem]) -> Mapping[str, Any]:

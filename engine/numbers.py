@@ -98,16 +98,34 @@ class NumberMatcher:
                                      reverse=True)
 
     def _build_exact(self, rules: Sequence[NumberListRule]) -> NumberIndex:
+        """One index over every list's exact entries, valued by the combo of lists.
+
+        Carrier rulesets have one huge list (10^7 reported numbers) beside small ones
+        (official numbers, grey lists). The huge list is indexed as it is, sorted and
+        unique already; only the small lists are grouped and merged into it, so a
+        reload never holds several copies of the huge one (memory within 2x steady).
+        """
         listing = [i for i, r in enumerate(rules) if len(r.exact)]
-        if len(listing) == 1:
-            # The usual big case (one 10^7 list): index its sorted array as it is, with
-            # no concatenated copy and no per-entry rule-id array (reload memory).
-            only = rules[listing[0]].exact
-            return NumberIndex.build(only, np.full(len(only), listing[0], dtype=np.int32))
-        keys = np.concatenate([r.exact for r in rules]) if rules else np.empty(0, np.int64)
-        ids = np.repeat(np.arange(len(rules), dtype=np.int64), [len(r.exact) for r in rules])
-        uniq, values = _group(keys, ids, self.combo_table)
-        return NumberIndex.build(uniq, values)
+        if not listing:
+            return NumberIndex.build(np.empty(0, np.int64), np.empty(0, np.int32))
+        big = max(listing, key=lambda i: len(rules[i].exact))
+        base = rules[big].exact
+        base_values = np.full(len(base), big, dtype=np.int32)
+        others = [i for i in listing if i != big]
+        if not others:
+            return NumberIndex.build(base, base_values)
+        keys, values = _group(
+            np.concatenate([rules[i].exact for i in others]),
+            np.repeat(np.array(others, dtype=np.int64), [len(rules[i].exact) for i in others]),
+            self.combo_table)
+        at = np.minimum(np.searchsorted(base, keys), len(base) - 1)
+        shared = base[at] == keys
+        for pos, cid in zip(at[shared].tolist(), values[shared].tolist(), strict=True):
+            combo = tuple(sorted({big, *self.combo_table.combos[cid]}))
+            base_values[pos] = self.combo_table.id_of(combo)
+        if shared.all():
+            return NumberIndex.build(base, base_values)
+        return NumberIndex.build_parts([(base, base_values), (keys[~shared], values[~shared])])
 
     @property
     def nbytes(self) -> int:

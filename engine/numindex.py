@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -221,37 +222,38 @@ class NumberIndex:
     @classmethod
     def build(cls, keys: npt.ArrayLike, values: npt.ArrayLike) -> NumberIndex:
         """Build from unique non-negative int64 ``keys`` and int32 ``values`` >= 0."""
-        k = np.ascontiguousarray(keys, dtype=np.int64)
-        v = np.ascontiguousarray(values, dtype=np.int32)
-        if k.ndim != 1 or v.shape != k.shape:
-            raise ValueError(
-                f"keys and values must be 1-D of equal length, got {k.shape} and {v.shape}")
-        n = int(k.shape[0])
-        if n:
-            if int(k.min()) < 0:
-                raise ValueError(f"keys must be non-negative number keys, got {int(k.min())}")
-            if int(k.max()) >= 10**MAX_KEY_DIGITS:
-                raise ValueError(
-                    f"keys must have at most {MAX_KEY_DIGITS} digits, got {int(k.max())}")
-            if int(v.min()) < 0:
-                raise ValueError(f"values must be >= 0, got {int(v.min())}")
+        k, v = _checked_part(keys, values)
+        if k.size:
             # The engine hands over sorted unique keys: checking that costs one pass and
             # no 80 MB copy at 10 M keys (reload memory must stay within 2x steady).
             ks = k if bool(np.all(k[1:] > k[:-1])) else np.sort(k)
             dup = ks[1:] == ks[:-1]
             if dup.any():
                 raise ValueError(f"duplicate key {int(ks[1:][dup][0])}")
+        return cls.build_parts([(k, v)])
+
+    @classmethod
+    def build_parts(cls, parts: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]]) -> NumberIndex:
+        """Build from several (keys, values) parts whose keys are unique across all parts.
+
+        The caller guarantees uniqueness (it is not checked): this is how a huge list
+        and the few numbers of small lists go into one table without a concatenated
+        copy of the huge one.
+        """
+        checked = [_checked_part(k, v) for k, v in parts]
+        n = sum(int(k.size) for k, _ in checked)
         nb = max(1, int(np.ceil(n / (_SLOTS * _LOAD))))
         # The random walk virtually never fails at this load; if it does, a
         # little more room and another seed settle it.
         for attempt in range(8):
             t64 = _alloc_table(nb * _WORDS)
-            if _insert_all(k, v, np.uint64(nb), t64, t64.view(np.int32), attempt) < 0:
+            if all(_insert_all(k, v, np.uint64(nb), t64, t64.view(np.int32), attempt) < 0
+                   for k, v in checked):
                 break
             nb = int(nb * 1.02) + 1
         else:  # pragma: no cover - would need an adversarial key set
             raise RuntimeError("number index: cuckoo insertion failed")
-        lengths = _lengths_present(ks) if n else set()
+        lengths = set().union(*(_lengths_of(k) for k, _ in checked if k.size))
         mask = 0
         for ln in lengths:
             mask |= 1 << ln
@@ -320,6 +322,45 @@ def _alloc_table(nwords: int) -> Int64Array:
     return table
 
 
+def _checked_part(keys: npt.ArrayLike, values: npt.ArrayLike) -> tuple[Int64Array, Int32Array]:
+    """Keys and values as contiguous arrays, with every per-entry rule checked."""
+    k = np.ascontiguousarray(keys, dtype=np.int64)
+    v = np.ascontiguousarray(values, dtype=np.int32)
+    if k.ndim != 1 or v.shape != k.shape:
+        raise ValueError(
+            f"keys and values must be 1-D of equal length, got {k.shape} and {v.shape}")
+    if k.size:
+        if int(k.min()) < 0:
+            raise ValueError(f"keys must be non-negative number keys, got {int(k.min())}")
+        if int(k.max()) >= 10**MAX_KEY_DIGITS:
+            raise ValueError(
+                f"keys must have at most {MAX_KEY_DIGITS} digits, got {int(k.max())}")
+        if int(v.min()) < 0:
+            raise ValueError(f"values must be >= 0, got {int(v.min())}")
+    return k, v
+
+
+@njit(cache=True, nogil=True)
+def _length_mask(keys: Int64Array) -> int:
+    """Bit d set when some key has d digits (one pass, no per-key array)."""
+    mask = 0
+    for key in keys:
+        d = 1
+        while key >= 10 and d < 19:
+            key //= 10
+            d += 1
+        mask |= 1 << d
+    return mask
+
+
+def _lengths_of(keys: Int64Array) -> set[int]:
+    """Digit counts that occur among keys (sorted: binary searches; else one kernel pass)."""
+    if keys.size < 2 or (bool(keys[0] <= keys[-1]) and bool(np.all(keys[1:] >= keys[:-1]))):
+        return _lengths_present(keys)
+    mask = int(_length_mask(keys))
+    return {d for d in range(1, 20) if mask >> d & 1}
+
+
 def _lengths_present(sorted_keys: Int64Array) -> set[int]:
     """Digit counts that occur among sorted keys: 19 binary searches, no per-key array."""
     bounds = np.searchsorted(sorted_keys, _POW10, side="left")  # first key >= 10**d
@@ -342,3 +383,4 @@ def warm() -> None:
     idx.lookup_serial(q)
     _lookup_parallel(idx._t64, idx._t32, idx._nb, q, 2)
     idx.lookup_longest_prefix(q)
+    _length_mask(q)

@@ -165,3 +165,22 @@ def test_range_to_prefixes_rejects(lo: int, hi: int) -> None:
 
 def test_warm_runs() -> None:
     warm()
+
+
+def test_build_parts_equals_one_build() -> None:
+    """A huge part plus small parts index exactly like one concatenated build."""
+    rng = np.random.default_rng(11)
+    keys = np.unique(rng.integers(8613000000000, 8613999999999, 50_000))
+    rng.shuffle(keys)
+    values = rng.integers(0, 100, keys.size).astype(np.int32)
+    big, small = np.sort(keys[:49_000]), keys[49_000:]
+    vbig = values[:49_000][np.argsort(keys[:49_000])]
+    parts = NumberIndex.build_parts([(big, vbig), (small, values[49_000:]), (small[:0], small[:0])])
+    whole = NumberIndex.build(keys, values)
+    queries = np.concatenate([keys, rng.integers(8613000000000, 8613999999999, 5_000), [5]])
+    assert parts.lookup(queries).tolist() == whole.lookup(queries).tolist()
+    assert len(parts) == len(whole) == keys.size
+    prefixes = NumberIndex.build_parts([(np.array([86170]), np.array([1])),
+                                       (np.array([8613]), np.array([2]))])
+    assert prefixes.lookup_longest_prefix(np.array([8617012345678, 8613912345678])).tolist() \
+        == [1, 2]

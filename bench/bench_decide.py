@@ -5,7 +5,8 @@ scoring) in batch >= 300 k SMS/s per core; a single decision p99 <= 50 µs. The
 ruleset is the bundled default plus 50 k keywords, 200 k phishing domains and 1 M
 numbers (real lists with ``--data``); the messages are real Chinese SMS when
 available. Baseline in the same run: the pyahocorasick keyword scan alone on the
-same messages (the cost everything else is added to).
+same messages (the cost everything else is added to). The process runs with the
+garbage-collector settings of ``interceptor serve`` (``engine.gc_tuning``).
 
     .venv/bin/pytest bench/bench_decide.py --benchmark-only --data ../shared/data
 """
@@ -23,6 +24,7 @@ from bench import data
 from bench.results import record
 from bench.rulesets import build_bench_ruleset
 from engine import Ingress, MessageEvent, compile_ruleset, decide, decide_batch
+from engine.gc_tuning import tune_gc_for_serving
 from engine.snapshot import Snapshot
 from rules import load_ruleset
 
@@ -33,7 +35,9 @@ N_MESSAGES = 20_000
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     root = build_bench_ruleset(tmp_path_factory.mktemp("bench") / "rules")
-    return compile_ruleset(load_ruleset(root))
+    snapshot = compile_ruleset(load_ruleset(root))
+    tune_gc_for_serving()  # the GC settings `interceptor serve` runs with
+    return snapshot
 
 
 @pytest.fixture(scope="module")

@@ -63,11 +63,12 @@ def _number(value: str, name: str, default_cc: str) -> int:
         raise EventError(name, str(exc)) from None
 
 
+_INGRESS_VALUES = frozenset(int(i) for i in Ingress)
+
+
 def _check_ingress(value: int) -> None:
-    try:
-        Ingress(value)
-    except ValueError:
-        raise EventError("ingress", f"{value!r} is not a known ingress") from None
+    if value not in _INGRESS_VALUES:  # a set probe: Ingress(value) costs ~1 µs per event
+        raise EventError("ingress", f"{value!r} is not a known ingress")
 
 
 def _check_timestamp(value: int) -> None:

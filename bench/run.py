@@ -141,6 +141,25 @@ def compile_rows(compiled: Any) -> list[str]:
     return rows
 
 
+def stage_rows(pytest_json: Any) -> list[str]:
+    """Per-message stage costs the suites report in ``extra_info`` (normalize, extract, calls)."""
+    rows = ["| stage | µs per message / event | beside |", "|---|---|---|"]
+    for b in (pytest_json or {}).get("benchmarks", []):
+        info = b.get("extra_info", {})
+        if "stage" in info and "us_per_msg" in info:
+            rows.append(f"| {info['stage']} | {info['us_per_msg']:.2f} | pyahocorasick scan "
+                        f"{info.get('keyword_scan_us_per_msg', 0):.2f} µs/msg |")
+        elif "call_rules_us_per_event" in info:
+            rows.append(f"| call rules ({info['mode']}) | {info['call_rules_us_per_event']:.2f} "
+                        f"| whole decision {info['us_per_event_with_call_rules']:.2f} µs with, "
+                        f"{info['us_per_event_without']:.2f} µs without |")
+        elif "table_mib" in info:
+            rows.append(f"| velocity, {info['callers']:,} distinct callers | "
+                        f"{info['ns_per_event'] / 1000:.2f} | table {info['table_mib']:.0f} MiB"
+                        f" fixed; Python dict of counters {info['dict_rss_mib']:.0f} MiB |")
+    return rows
+
+
 def median_rows(pytest_json: Any) -> list[str]:
     rows = ["| benchmark | median | mean | rounds |", "|---|---|---|---|"]
     for b in (pytest_json or {}).get("benchmarks", []):
@@ -208,8 +227,7 @@ def write_report(data: str | None) -> Path:
         "",
     ]
     if loadgen:
-        sys.path.insert(0, str(ROOT / "bench"))
-        from loadgen import markdown
+        from bench.loadgen import markdown
 
         lines += ["## gRPC load generator", "", markdown(loadgen), ""]
         if plot_latency(loadgen):
@@ -219,6 +237,7 @@ def write_report(data: str | None) -> Path:
         body = [ln for ln in reload_md.read_text(encoding="utf-8").strip().splitlines()
                 if not ln.startswith("#")]  # its own heading would repeat ours
         lines += ["## Reload through Redis (push-to-active, memory)", "", *body, ""]
+    lines += ["## Stage costs", "", *stage_rows(pytest_json), ""]
     lines += ["## All pytest-benchmark timings", "", *median_rows(pytest_json), ""]
     path = ROOT / "bench" / "RESULTS.md"
     path.write_text("\n".join(lines), encoding="utf-8")

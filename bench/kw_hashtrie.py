@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from engine.kwscan import encode_batch
+# The shared pieces of the production scanner (same alphabet mapping, same growth).
+from engine.kwscan import _astral, _grow32, encode_batch
 
 __all__ = ["HashTrieScanner"]
 
@@ -56,16 +57,9 @@ def _translate(buf: UInt32Array, bmp: Int32Array, astral_cp: UInt32Array,
                astral_id: Int32Array) -> Int32Array:
     """Code points -> alphabet ids (0 = appears in no term)."""
     out = np.empty(buf.shape[0], dtype=np.int32)
-    na = astral_cp.shape[0]
     for i in range(buf.shape[0]):
         c = buf[i]
-        if c < _BMP:
-            out[i] = bmp[c]
-        elif na == 0:
-            out[i] = 0
-        else:
-            j = np.searchsorted(astral_cp, c)
-            out[i] = astral_id[j] if j < na and astral_cp[j] == c else 0
+        out[i] = bmp[c] if c < _BMP else _astral(c, astral_cp, astral_id)
     return out
 
 
@@ -147,13 +141,6 @@ def _scan(buf: UInt32Array, starts: Int64Array, bmp: Int32Array, astral_cp: UInt
         r_term[k] = o_term[p]
         r_end[k] = np.int32(o_end[p] - starts[o_msg[p]])
     return r_msg, r_term, r_end
-
-
-@njit(cache=True, nogil=True)
-def _grow32(a: Int32Array, cap: int) -> Int32Array:
-    out = np.empty(cap, dtype=np.int32)
-    out[: a.shape[0]] = a
-    return out
 
 
 @njit(cache=True, nogil=True)

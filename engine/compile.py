@@ -33,6 +33,7 @@ from engine import kwscan, numindex
 from engine.matchers import MATCHERS, CompileInput, Matcher
 from engine.normalize import Normalizer, NormalizeSettings
 from engine.snapshot import Snapshot
+from engine.textbatch import BatchNormalizer
 from rules import listfile
 from rules.model import RuleSet
 
@@ -60,6 +61,7 @@ def compile_ruleset(ruleset: RuleSet, version: str | None = None) -> Snapshot:
     settings = NormalizeSettings(**dict(ruleset.normalize))
     normalizer = _timed(stages, "normalize",
                         lambda: Normalizer(settings, dict(ruleset.lookalikes)))
+    text_batch = _timed(stages, "normalize", lambda: BatchNormalizer(normalizer))
     shared: dict[str, object] = {"normalizer": normalizer}
     live: list[Matcher] = []
     shadow: list[Matcher] = []
@@ -78,6 +80,7 @@ def compile_ruleset(ruleset: RuleSet, version: str | None = None) -> Snapshot:
 
     def warm() -> None:
         warm_kernels()
+        text_batch.warm()
         for matcher in (*live, *shadow):
             matcher.warm()
 
@@ -93,6 +96,7 @@ def compile_ruleset(ruleset: RuleSet, version: str | None = None) -> Snapshot:
         thresholds=ruleset.thresholds,
         default_cc=ruleset.default_country_code,
         normalizer=normalizer,
+        text_batch=text_batch,
         live=tuple(live),
         shadow=tuple(shadow),
         needs_text=needs_text,

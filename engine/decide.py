@@ -30,16 +30,24 @@ from engine.types import Action, Decision, Event
 from rules.errors import EventError
 
 
-def _prepare_text(ctx: EventContext, snapshot: Snapshot) -> None:
-    if ctx.text and snapshot.needs_text:
-        normalized = snapshot.normalizer.normalize(ctx.text)
-        ctx.normalized_text = normalized.text
-        ctx.normalized = normalized
+def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
+    """Normalize (one batch kernel call) and extract the text of every event that has some."""
+    if not snapshot.needs_text:
+        return
+    with_text = [ctx for ctx in contexts if ctx.text]
+    if not with_text:
+        return
+    normalized = snapshot.text_batch.normalize_many([ctx.text for ctx in with_text])
+    for ctx, result in zip(with_text, normalized, strict=True):
+        ctx.normalized_text = result.text
+        ctx.normalized = result
         ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
     event_id = ctx.event.event_id
+    if not ctx.matches and not ctx.shadow_matches:  # most traffic: nothing matched
+        return Decision(event_id, Action.PASS, 0, snapshot.version, (), ())
     party_allow = tuple(m for m in ctx.matches if m.action == "allow" and m.field in PARTY_FIELDS)
     shadow = tuple(ctx.shadow_matches)
     if party_allow:
@@ -65,8 +73,7 @@ def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
 
 
 def _run(contexts: list[EventContext], snapshot: Snapshot) -> list[Decision]:
-    for ctx in contexts:
-        _prepare_text(ctx, snapshot)
+    _prepare_texts(contexts, snapshot)
     for matcher in snapshot.live:
         matcher.match_batch(contexts, False)
     for matcher in snapshot.shadow:

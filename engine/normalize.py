@@ -130,6 +130,24 @@ class Normalized:
         return self.ends[i] if self.ends else self.origin[i] + 1
 
 
+@dataclass(frozen=True)
+class FoldTables:
+    """What a :class:`Normalizer` does, as data (see :meth:`Normalizer.fold_tables`).
+
+    ``one_to_one`` maps code points that fold to exactly one other code point;
+    ``exact_path`` holds those whose handling changes the length or needs OpenCC's
+    phrase conversion; ``multi_keys`` are the multi-character look-alikes; the flags
+    say which context rules (separators, repeats, Chinese numeral runs) are on.
+    """
+
+    one_to_one: Mapping[int, int]
+    exact_path: frozenset[int]
+    multi_keys: tuple[str, ...]
+    separators: bool
+    collapse_repeats: bool
+    cn_digit_runs: bool
+
+
 # ---------------------------------------------------------------- character tables
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -420,6 +438,23 @@ class Normalizer:
         if origin is None:
             return Normalized(t, range(len(t)), (), n)
         return Normalized(t, origin, ends or (), n)
+
+    def fold_tables(self) -> FoldTables:
+        """The per-character fold and the context triggers, for batch kernels
+        (:mod:`engine.textbatch`) that must agree with :meth:`normalize` exactly."""
+        s = self.settings
+        table = dict(enumerate(self._bmp_table))
+        table.update(self._astral_table)
+        return FoldTables(
+            one_to_one={cp: to for cp, to in table.items() if cp != to},
+            exact_path=frozenset(
+                ord(c) for c in (*self._special, *(_t2s_char_map() if s.t2s else ()))
+            ),
+            multi_keys=tuple(self._multi),
+            separators=s.separators,
+            collapse_repeats=s.collapse_repeats,
+            cn_digit_runs=self._cn_digits is not None,
+        )
 
     def normalize_keyword(self, term: str) -> str:
         """Fold a rule keyword exactly like message text, so the two meet in one form."""

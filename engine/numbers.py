@@ -179,24 +179,31 @@ class NumberMatcher:
         return allowed or combo
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
-        owners: list[tuple[EventContext, str, str, int, int]] = []
+        # (context, field, phone item or None) per key; the shown text is built only
+        # for the few keys that match.
+        owners: list[tuple[EventContext, str, object]] = []
         keys: list[int] = []
         fields: list[str] = []
         for ctx in contexts:
             for field, key in ctx.numbers.items():
-                owners.append((ctx, field, f"+{key}", -1, -1))
+                owners.append((ctx, field, None))
                 keys.append(key)
                 fields.append(field)
             for item in ctx.extracted:
                 if getattr(item, "kind", "") == "phone":
-                    owners.append((ctx, "text", getattr(item, "raw", ""), item.start, item.end))  # type: ignore[attr-defined]
+                    owners.append((ctx, "text", item))
                     keys.append(int(item.value))  # type: ignore[attr-defined]
                     fields.append("text")
         if not keys:
             return
         resolved = self.resolve(np.asarray(keys, dtype=np.int64), fields)
-        for (ctx, field, shown, start, end), combo in zip(owners, resolved, strict=True):
+        for (ctx, field, item), key, combo in zip(owners, keys, resolved, strict=True):
+            if not combo:
+                continue
             sink = ctx.shadow_matches if shadow else ctx.matches
+            shown, start, end = f"+{key}", -1, -1
+            if item is not None:
+                shown, start, end = item.raw, item.start, item.end  # type: ignore[attr-defined]
             for i in combo:
                 m = self.metas[i]
                 sink.append(Match(m.id, m.kind, m.category, field, shown, m.action, m.score,

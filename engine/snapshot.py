@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from engine.matchers import Matcher
 from engine.normalize import Normalizer
+from engine.textbatch import BatchNormalizer
 from rules.model import Thresholds
 
 
@@ -34,6 +35,7 @@ class Snapshot:
     thresholds: Thresholds
     default_cc: str
     normalizer: Normalizer
+    text_batch: BatchNormalizer  # the normalizer's batch form (engine.textbatch)
     live: tuple[Matcher, ...]
     shadow: tuple[Matcher, ...]
     needs_text: bool

@@ -1,0 +1,88 @@
+"""The batch normalizer agrees exactly with Normalizer.normalize (text and offsets)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import fields, replace
+
+import pytest
+
+from engine.normalize import Normalized, Normalizer, NormalizeSettings
+from engine.textbatch import EXACT, FOLDED, UNCHANGED, BatchNormalizer, encode_batch
+from tests.evasion_table import EXTRACT_CASES, NORMALIZE_CASES, NORMALIZE_NEGATIVES
+
+ALL_ON = NormalizeSettings()
+
+# Pieces the fuzzer glues together: every trigger of the exact path, and plenty of
+# ordinary text around them.
+_PIECES = [
+    "今晚", "一起", "吃饭", "验证码", "刷单", "贷款", "账户", "安全", "的", "了", "我", "你",
+    " ", "  ", "，", "。", "！", "、", ",", ".", "/", "*", "#", "_", "@", "+", "❤", "😀",
+    "a", "b", "V", "x", "vx", "VX", "ＶＸ", "Ｖ", "abc", "1", "23", "１２", "①", "⑩", "¹",
+    "一", "三", "八", "零", "壹", "贰", "〇", "幺", "刷刷刷", "好好", "哈哈哈",
+    "\u200b", "\u200d", "\ufeff", "\u0332", "\u3164", "驗證", "貸款", "乾淨", "歀", "薇信",
+    "V信", "扌是", "代款", "菠菜", "\n", "\t", "【", "】", "(", ")", "𝐕", "𝟏", "\U00020000",
+    "全.产.权", "红、黄、蓝", "验 证 码", "a b c", "3.5 元", "ﬁ", "…", "Ⅻ",
+]
+
+
+def _fuzz(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_PIECES) for _ in range(rng.randrange(0, 14))) for _ in range(n)]
+
+
+def _key(r: Normalized) -> tuple[str, list[int], list[int], int]:
+    return r.text, list(r.origin), list(r.ends), r.original_length
+
+
+def _assert_same(normalizer: Normalizer, texts: list[str]) -> None:
+    got = BatchNormalizer(normalizer).normalize_many(texts)
+    assert len(got) == len(texts)
+    for text, result in zip(texts, got, strict=True):
+        assert _key(result) == _key(normalizer.normalize(text)), repr(text)
+
+
+def _table_texts() -> list[str]:
+    return ([c[1] for c in NORMALIZE_CASES] + [c[0] for c in NORMALIZE_NEGATIVES]
+            + [c[1] for c in EXTRACT_CASES])
+
+
+def test_evasion_table_matches_exact_path() -> None:
+    _assert_same(Normalizer(ALL_ON), _table_texts())
+
+
+def test_fuzzed_text_matches_exact_path() -> None:
+    _assert_same(Normalizer(ALL_ON), _fuzz(5000, seed=7))
+
+
+@pytest.mark.parametrize("step", NormalizeSettings.STEP_NAMES)
+def test_each_step_off_matches_exact_path(step: str) -> None:
+    settings = replace(ALL_ON, **{step: False})
+    _assert_same(Normalizer(settings), _table_texts() + _fuzz(1500, seed=hash(step) % 1000))
+
+
+def test_every_step_off_matches_exact_path() -> None:
+    settings = NormalizeSettings(**{f.name: False for f in fields(NormalizeSettings)})
+    _assert_same(Normalizer(settings), _fuzz(1000, seed=3))
+
+
+def test_ruleset_lookalikes_match_exact_path() -> None:
+    normalizer = Normalizer(ALL_ON, {"菠菜": "博彩", "歺": "餐", "Ｖ": "微"})
+    texts = ["玩菠菜赢钱", "歺厅", "加Ｖ", "加v", *_fuzz(1500, seed=11)]
+    _assert_same(normalizer, texts)
+
+
+def test_plain_text_takes_the_fast_path_and_disguises_the_exact_one() -> None:
+    batch = BatchNormalizer(Normalizer(ALL_ON))
+    texts = ["今晚一起吃饭吗", "ＶＸ加我", "验#证#码", "刷刷刷单", "一三八零", "驗證碼",
+             "刷\u200b单", "加薇信", "你好，我到了。", "你好我到了"]
+    buf, starts = encode_batch(texts)
+    _, outcome = batch.fold_batch(buf, starts)
+    assert outcome.tolist() == [UNCHANGED, FOLDED, EXACT, EXACT, EXACT, EXACT, EXACT, EXACT,
+                                FOLDED, UNCHANGED]  # ， folds to ,
+
+
+def test_empty_batch_and_empty_text() -> None:
+    batch = BatchNormalizer(Normalizer(ALL_ON))
+    assert batch.normalize_many([]) == []
+    assert _key(batch.normalize_many([""])[0]) == ("", [], [], 0)

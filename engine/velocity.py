@@ -379,19 +379,31 @@ class VelocityMatcher:
             return  # no runtime: velocity is off (documented), nothing is counted
         keys, kinds, aux, times = self._arrays(contexts)  # may refuse before any update
         values = state.record_and_query(self.columns, keys, kinds, aux, times, self.record)
-        for i, ctx in enumerate(contexts):
-            if not keys[i]:
-                continue
-            row = values[i]
-            sink = ctx.shadow_matches if shadow else ctx.matches
-            for compiled in self.rules:
-                if ctx.kind in compiled.events:
-                    matched = _fires(compiled, row)
-                    if matched:
-                        m = compiled.rule.meta
-                        field_name = "sender" if ctx.kind == "message" else "caller"
-                        sink.append(Match(m.id, m.kind, m.category, field_name, matched,
-                                          m.action, m.score))
+        for compiled in self.rules:
+            # One vectorised threshold test per rule; Python only for the rows that fire.
+            codes = [_EVENT_CODES[e] for e in compiled.events]
+            mask = np.isin(kinds, codes) & (keys != 0) & _over(compiled, values)
+            for i in np.flatnonzero(mask).tolist():
+                ctx = contexts[i]
+                matched = _fires(compiled, values[i])
+                if matched:
+                    m = compiled.rule.meta
+                    sink = ctx.shadow_matches if shadow else ctx.matches
+                    field_name = "sender" if ctx.kind == "message" else "caller"
+                    sink.append(Match(m.id, m.kind, m.category, field_name, matched,
+                                      m.action, m.score))
+
+
+def _over(compiled: _CompiledRule, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Rows over the rule's threshold (what :func:`_fires` tests, for all rows at once)."""
+    r = compiled.rule
+    if r.metric == "short_call_share":
+        ended, short = values[:, compiled.cols[0]], values[:, compiled.cols[1]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mask: npt.NDArray[np.bool_] = (ended >= r.min_calls) & (short / ended > r.threshold)
+        return mask
+    over: npt.NDArray[np.bool_] = values[:, compiled.cols[0]] > r.threshold
+    return over
 
 
 def _fires(compiled: _CompiledRule, row: npt.NDArray[np.float64]) -> str:

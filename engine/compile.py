@@ -29,7 +29,7 @@ import engine.domains
 import engine.keywords
 import engine.numbers
 import engine.velocity  # noqa: F401  (each registers its matcher)
-from engine import kwscan, numindex
+from engine import extract_gate, kwscan, numindex
 from engine.matchers import MATCHERS, CompileInput, Matcher
 from engine.normalize import Normalizer, NormalizeSettings
 from engine.snapshot import Snapshot
@@ -52,6 +52,7 @@ def warm_kernels() -> None:
     """Compile or load every numba kernel the engine uses (idempotent, cheap when cached)."""
     numindex.warm()
     kwscan.warm()
+    extract_gate.warm()
     listfile.warm()
 
 

@@ -85,7 +85,8 @@ def build_context(event: Event, default_cc: str) -> EventContext:
         numbers = {"recipient": _number(event.recipient, "recipient", default_cc)}
         if not event.sender or not event.sender.strip():
             raise EventError("sender", "is empty")
-        if not _ALPHANUMERIC_SENDER.match(event.sender):
+        # A sender of digits only is a number; skip the alphanumeric regex (the hot path).
+        if event.sender.isdigit() or not _ALPHANUMERIC_SENDER.match(event.sender):
             numbers["sender"] = _number(event.sender, "sender", default_cc)
         if not isinstance(event.text, str):
             raise EventError("text", "must be a string")

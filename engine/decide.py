@@ -25,23 +25,34 @@ from collections.abc import Sequence
 
 from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract
+from engine.extract_gate import may_extract_batch
+from engine.kwscan import encode_batch
 from engine.snapshot import Snapshot
 from engine.types import Action, Decision, Event
 from rules.errors import EventError
 
 
 def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
-    """Normalize (one batch kernel call) and extract the text of every event that has some."""
+    """Normalize and extract the text of every event that has some, a batch at a time.
+
+    One UTF-32 encoding of the batch feeds both numba passes: the batch normalizer and
+    the extraction gate, so ``extract`` runs only for messages that could hold a URL,
+    domain, phone number or contact ID.
+    """
     if not snapshot.needs_text:
         return
     with_text = [ctx for ctx in contexts if ctx.text]
     if not with_text:
         return
-    normalized = snapshot.text_batch.normalize_many([ctx.text for ctx in with_text])
-    for ctx, result in zip(with_text, normalized, strict=True):
+    texts = [ctx.text for ctx in with_text]
+    encoded = encode_batch(texts)
+    normalized = snapshot.text_batch.normalize_many(texts, encoded)
+    may_extract = may_extract_batch(buf=encoded[0], starts=encoded[1]).tolist()
+    for ctx, result, extractable in zip(with_text, normalized, may_extract, strict=True):
         ctx.normalized_text = result.text
         ctx.normalized = result
-        ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
+        if extractable:
+            ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:

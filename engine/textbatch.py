@@ -119,11 +119,15 @@ class BatchNormalizer:
         return _fold_batch(buf, starts, self._fold, self._classes, self._key_buf,
                            self._key_starts, self._rules)
 
-    def normalize_many(self, texts: Sequence[str]) -> list[Normalized]:
-        """``[normalizer.normalize(t) for t in texts]``, computed a batch at a time."""
+    def normalize_many(self, texts: Sequence[str],
+                       encoded: tuple[UInt32Array, Int64Array] | None = None) -> list[Normalized]:
+        """``[normalizer.normalize(t) for t in texts]``, computed a batch at a time.
+
+        ``encoded`` is ``encode_batch(texts)`` when the caller already has it.
+        """
         if not texts:
             return []
-        buf, starts = encode_batch(texts)
+        buf, starts = encoded if encoded is not None else encode_batch(texts)
         folded, outcome = self.fold_batch(buf, starts)
         decoded = ""
         if (outcome == FOLDED).any():

@@ -21,6 +21,11 @@ Design notes (why, not what):
   admitted up to ``--max-concurrent``; the next one gets ``RESOURCE_EXHAUSTED`` at
   once. The thread pool has a few threads more than that limit so health checks,
   reflection and ``GetStatus`` still answer while the service is saturated.
+* Concurrent unary calls (``CheckMessage``, ``CheckCall``, ``ReportCallEnded``) are
+  decided together (``Coalescer``): whoever finds the engine idle decides at once;
+  calls arriving meanwhile wait and are then decided with one ``decide_batch``, which
+  costs far less per event than one ``decide`` each. No timer, so an idle server adds
+  no delay; each call still gets its own decision or its own error.
 * ``CheckStream`` reads requests on a helper thread into a queue and decides
   whatever is already queued with one ``decide_batch`` call (micro-batching), in
   order. When the client goes away (cancel, deadline, dead peer caught by
@@ -43,6 +48,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, replace
@@ -140,6 +146,123 @@ class Admission:
 _END = object()  # end of a stream's request queue
 
 
+class _Ticket:
+    """One event waiting in a ``Coalescer``; its thread blocks on ``_ready`` until woken."""
+
+    __slots__ = ("_ready", "event", "lead", "outcome", "snapshot")
+
+    def __init__(self, snapshot: Snapshot, event: Event) -> None:
+        self.snapshot = snapshot
+        self.event = event
+        self.outcome: Decision | BaseException | None = None
+        self.lead = False  # woken to decide for the others, not with an outcome
+        # A bare lock as a one-shot signal: cheaper to make than a threading.Event.
+        self._ready = threading.Lock()
+        self._ready.acquire()
+
+    def wake(self) -> None:
+        self._ready.release()
+
+    def wait(self) -> None:
+        self._ready.acquire()
+
+
+class Coalescer:
+    """Decides concurrent single events together, one ``decide_batch`` call for all waiting.
+
+    ``decide_batch`` costs far less per event than ``decide`` (its fixed per-call costs
+    are shared), and one thread deciding at a time keeps the other request threads off
+    the GIL. There is no timer: a request that finds nobody deciding decides at once
+    (alone, when the service is idle); requests that arrive meanwhile queue up, and the
+    first of them decides the whole queue next, while the others sleep. A batch decides
+    events in arrival order, exactly as consecutive ``decide`` calls would; a batch
+    refused for a bad event (``EventError``, raised before any matching) is decided
+    again one event at a time, so each request gets its own decision or its own error.
+
+    >>> from rules import load_ruleset, DEFAULT_RULESET_DIR
+    >>> from engine import compile_ruleset, MessageEvent
+    >>> snap = compile_ruleset(load_ruleset(DEFAULT_RULESET_DIR))
+    >>> coalescer = Coalescer(runtime=None)
+    >>> coalescer.decide(snap, MessageEvent("m1", "13912345678", "13800138000", "hi")).action.name
+    'PASS'
+    """
+
+    def __init__(self, runtime: object, max_batch: int = _STREAM_CHUNK) -> None:
+        self.runtime = runtime
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Ticket] = []
+        self._deciding = False  # a thread is deciding (or has been told to)
+
+    @property
+    def waiting(self) -> int:
+        """Events queued for the next batch (not counting the one being decided)."""
+        return len(self._queue)
+
+    def decide(self, snapshot: Snapshot, event: Event) -> Decision:
+        """``decide(snapshot, event, runtime)``, batched with whatever else is waiting."""
+        ticket = _Ticket(snapshot, event)
+        with self._lock:
+            self._queue.append(ticket)
+            lead = not self._deciding
+            self._deciding = True
+        if not lead:
+            ticket.wait()
+            if not ticket.lead:
+                return _outcome(ticket)
+        # Our ticket is first in the queue: a new leader takes the queue's head.
+        batch: list[_Ticket] = []
+        try:
+            with self._lock:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+            self._decide_all(batch)
+        finally:
+            for other in batch[1:]:  # nobody may sleep forever, whatever went wrong here
+                if other.outcome is None:
+                    other.outcome = RuntimeError("the deciding thread failed")
+                other.wake()
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                self._deciding = successor is not None
+            if successor is not None:
+                successor.lead = True
+                successor.wake()
+        return _outcome(ticket)
+
+    def _decide_all(self, batch: list[_Ticket]) -> None:
+        start = 0
+        while start < len(batch):  # runs of one snapshot (two only around a swap)
+            snapshot = batch[start].snapshot
+            end = start + 1
+            while end < len(batch) and batch[end].snapshot is snapshot:
+                end += 1
+            run = batch[start:end]
+            try:
+                decisions = decide_batch(snapshot, [t.event for t in run], self.runtime)
+            except EventError:  # refused before any matching: decide one by one to find it
+                for t in run:
+                    try:
+                        t.outcome = decide(snapshot, t.event, self.runtime)
+                    except Exception as e:  # it belongs to that request alone
+                        t.outcome = e
+            except Exception as e:  # a bug; its matching may have begun, so no second try
+                for t in run:
+                    t.outcome = e
+            else:
+                for t, decision in zip(run, decisions, strict=True):
+                    t.outcome = decision
+            start = end
+
+
+def _outcome(ticket: _Ticket) -> Decision:
+    outcome = ticket.outcome
+    if isinstance(outcome, BaseException):
+        raise outcome
+    assert outcome is not None
+    return outcome
+
+
 class InterceptorServicer(pb_grpc.InterceptorServicer):
     """The ``interceptor.v1.Interceptor`` service over one ``SnapshotHolder``."""
 
@@ -149,6 +272,7 @@ class InterceptorServicer(pb_grpc.InterceptorServicer):
         self.admission = Admission(config.max_concurrent)
         self.replica_id = config.replica_id or f"{socket.gethostname()}:{os.getpid()}"
         self.started_at = time.time()
+        self.coalescer = Coalescer(holder.runtime)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -176,7 +300,7 @@ class InterceptorServicer(pb_grpc.InterceptorServicer):
         try:
             self._check_deadline(context)
             snapshot = self._snapshot(context)
-            return convert.decision_to_pb(decide(snapshot, convert_fn(), self.holder.runtime))
+            return convert.decision_to_pb(self.coalescer.decide(snapshot, convert_fn()))
         except EventError as e:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         finally:
@@ -343,27 +467,49 @@ class RpcMetrics(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
     _PREFIX = f"/{SERVICE_NAME}/"
 
-    def __init__(self) -> None:
+    def __init__(self, registry: Any = None) -> None:
         import prometheus_client as prom
 
+        where = {"registry": registry} if registry is not None else {}  # default: the global one
         self.requests = prom.Counter(
-            "interceptor_rpc_total", "Interceptor RPCs by method and status", ["rpc", "code"])
+            "interceptor_rpc_total", "Interceptor RPCs by method and status", ["rpc", "code"],
+            **where)
         self.latency = prom.Histogram(
             "interceptor_rpc_seconds", "Interceptor RPC latency", ["rpc"],
-            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0))
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0), **where)
         self.decisions = prom.Counter(
-            "interceptor_decisions_total", "Decisions by action", ["action"])
+            "interceptor_decisions_total", "Decisions by action", ["action"], **where)
+        # Labelled children by key, made on first use: ``labels()`` costs a lock and a
+        # tuple per call, which a batch would otherwise pay once per decision. Two threads
+        # racing on a new key both get the same child from ``labels()``: no count is lost.
+        self._by_action: dict[int, Any] = {}
+        self._by_code: dict[tuple[str, grpc.StatusCode], Any] = {}
+        self._latency_of: dict[str, Any] = {}
+
+    def _action(self, action: int) -> Any:
+        child = self._by_action.get(action)
+        if child is None:
+            child = self._by_action[action] = self.decisions.labels(pb.Action.Name(action))
+        return child
 
     def _count(self, reply: Any) -> None:
-        decisions = reply.decisions if isinstance(reply, pb.CheckBatchResponse) else (reply,)
-        for d in decisions:
-            if isinstance(d, pb.Decision):
-                self.decisions.labels(pb.Action.Name(d.action)).inc()
+        if isinstance(reply, pb.Decision):
+            self._action(reply.action).inc()
+        elif isinstance(reply, pb.CheckBatchResponse):
+            for action, n in Counter([d.action for d in reply.decisions]).items():
+                self._action(action).inc(n)
 
     def _done(self, rpc: str, started: float, context: grpc.ServicerContext) -> None:
         code = context.code() or grpc.StatusCode.OK  # type: ignore[attr-defined]
-        self.requests.labels(rpc, code.name).inc()
-        self.latency.labels(rpc).observe(time.perf_counter() - started)
+        key = (rpc, code)
+        counter = self._by_code.get(key)
+        if counter is None:
+            counter = self._by_code[key] = self.requests.labels(rpc, code.name)
+        counter.inc()
+        latency = self._latency_of.get(rpc)
+        if latency is None:
+            latency = self._latency_of[rpc] = self.latency.labels(rpc)
+        latency.observe(time.perf_counter() - started)
 
     def intercept_service(
         self,
@@ -447,13 +593,18 @@ def grpc_server(
     )
 
 
-def build_server(config: ServeConfig, holder: SnapshotHolder) -> Service:
+def build_server(
+    config: ServeConfig, holder: SnapshotHolder, metrics: RpcMetrics | None = None
+) -> Service:
     """Create and start the gRPC server on ``config.host:config.port`` (port 0: any free port).
 
     Health is NOT_SERVING until ``holder`` has a snapshot; it flips on the first swap.
+    ``metrics``: count RPCs into these (default: the global registry if ``metrics_port``).
     """
     # Metrics wrap handlers only when asked for: no cost on the hot path otherwise.
-    server = grpc_server(config, [RpcMetrics()] if config.metrics_port else None)
+    if metrics is None and config.metrics_port:
+        metrics = RpcMetrics()
+    server = grpc_server(config, [metrics] if metrics is not None else None)
     servicer = InterceptorServicer(holder, config)
     pb_grpc.add_InterceptorServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()

@@ -81,15 +81,12 @@ def message_from_pb(
 ) -> MessageEvent:
     """A ``MessageEvent`` from its protobuf, refusing text over ``max_text_bytes``."""
     text = msg.text
-    _check_text(text, prefix, max_text_bytes)
-    return MessageEvent(
-        message_id=msg.message_id,
-        sender=msg.sender,
-        recipient=msg.recipient,
-        text=text,
-        ingress=_ingress(msg.ingress, prefix),
-        timestamp_ms=msg.timestamp_ms,
-    )
+    ingress = _INGRESS.get(msg.ingress)
+    if ingress is None or len(text) * 4 > max_text_bytes:  # rare: let the checks speak
+        _check_text(text, prefix, max_text_bytes)
+        ingress = _ingress(msg.ingress, prefix)
+    # Positional (cheaper than keywords); tests/test_proto.py pins the field order.
+    return MessageEvent(msg.message_id, msg.sender, msg.recipient, text, ingress, msg.timestamp_ms)
 
 
 def call_ended_from_pb(msg: pb.CallEndedEvent, prefix: str = "") -> CallEndedEvent:
@@ -123,7 +120,19 @@ def events_from_pb(
     """Convert a batch; errors name the position, e.g. ``events[3].ingress``."""
     events: list[Event] = []
     append = events.append
+    ingress_of = _INGRESS.get
+    short_text = max_text_bytes // 4  # at most 4 UTF-8 bytes a character: needs no encoding
     for msg in msgs:
+        # The usual event, an SMS with a known ingress and a short text, is built inline:
+        # a batch pays this loop per event, so it skips the general path's calls.
+        if msg.WhichOneof("event") == "message":
+            m = msg.message
+            text = m.text
+            ingress = ingress_of(m.ingress)
+            if ingress is not None and len(text) <= short_text:
+                append(MessageEvent(m.message_id, m.sender, m.recipient, text, ingress,
+                                    m.timestamp_ms))
+                continue
         try:
             append(event_from_pb(msg, "", max_text_bytes))
         except EventError:  # convert it again, now with its position in the field names
@@ -132,37 +141,27 @@ def events_from_pb(
     return events
 
 
-def _match_kwargs(m: Match) -> dict[str, Any]:
-    return {
-        "rule_id": m.rule_id,
-        "kind": m.kind,
-        "category": m.category,
-        "field": m.field,
-        "matched": m.matched,
-        "action": m.action,
-        "score": m.score,
-        "start": m.start,
-        "end": m.end,
-    }
+def _add_matches(field: Any, matches: Iterable[Match]) -> None:
+    add = field.add  # builds each Match in place (no intermediate message or dict)
+    for m in matches:
+        add(rule_id=m.rule_id, kind=m.kind, category=m.category, field=m.field,
+            matched=m.matched, action=m.action, score=m.score, start=m.start, end=m.end)
 
 
 def fill_decision(out: pb.Decision, decision: Decision) -> pb.Decision:
-    """Write ``decision`` into ``out`` (e.g. ``response.decisions.add()``) and return it.
+    """Write ``decision`` into a fresh ``out`` (e.g. ``response.decisions.add()``); return it.
 
     Filling in place avoids building a message and copying it into a repeated field.
     """
     out.event_id = decision.event_id
     out.action = decision.action  # type: ignore[assignment]  # IntEnum with the same numbers
-    out.score = decision.score
+    if decision.score:  # 0 is proto3's default: most decisions skip a field write
+        out.score = decision.score
     out.ruleset_version = decision.ruleset_version
     if decision.matches:
-        add = out.matches.add
-        for m in decision.matches:
-            add(**_match_kwargs(m))
+        _add_matches(out.matches, decision.matches)
     if decision.shadow_matches:
-        add = out.shadow_matches.add
-        for m in decision.shadow_matches:
-            add(**_match_kwargs(m))
+        _add_matches(out.shadow_matches, decision.shadow_matches)
     if decision.errors:
         out.errors.extend(decision.errors)
     return out

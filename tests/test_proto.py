@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from engine import types
+from proto import convert
 from proto.interceptor.v1 import interceptor_pb2 as pb
+from rules.errors import EventError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,3 +63,58 @@ def test_event_oneof_covers_every_event_type() -> None:
     assert {f.message_type.name for f in oneof.fields if f.message_type} == {
         t.__name__ for t in (types.CallEvent, types.MessageEvent, types.CallEndedEvent)
     }
+
+
+# -- conversions (proto/convert.py) ---------------------------------------------------------------
+
+SMS_FIELDS: dict[str, Any] = {
+    "message_id": "m1", "sender": "13912345678", "recipient": "13800138000", "text": "您好 hi",
+    "timestamp_ms": 1_700_000_000_000,
+}
+
+
+def test_message_conversion_maps_every_field_by_name() -> None:
+    # message_from_pb and the batch fast path build MessageEvent positionally: a reordered
+    # dataclass must fail here, not swap sender and recipient in production.
+    msg = pb.MessageEvent(ingress=pb.INGRESS_ROAMING, **SMS_FIELDS)
+    want = types.MessageEvent(ingress=types.Ingress.ROAMING, **SMS_FIELDS)
+    assert convert.message_from_pb(msg) == want
+    call = pb.CallEvent(call_id="c", caller="1", callee="2")
+    batch = [pb.Event(message=msg), pb.Event(call=call)]
+    assert convert.events_from_pb(batch) == [
+        want, types.CallEvent(call_id="c", caller="1", callee="2"),
+    ]
+
+
+@pytest.mark.parametrize(("bad", "field"), [
+    ({"ingress": 42}, "events[1].ingress"),
+    ({"text": "诈" * 3000}, "events[1].text"),  # 9,000 UTF-8 bytes
+    ({"text": "诈" * 3000, "ingress": 42}, "events[1].text"),  # the text is checked first
+])
+def test_batch_errors_name_the_position(bad: dict[str, Any], field: str) -> None:
+    good = pb.Event(message=pb.MessageEvent(**SMS_FIELDS))
+    fields = {**SMS_FIELDS, **bad}
+    with pytest.raises(EventError) as info:
+        convert.events_from_pb([good, pb.Event(message=pb.MessageEvent(**fields))], 8192)
+    assert info.value.field == field
+
+
+def test_text_limit_counts_utf8_bytes() -> None:
+    at_limit = pb.MessageEvent(**{**SMS_FIELDS, "text": "诈" * 10})  # 30 bytes
+    assert convert.message_from_pb(at_limit, "", 30).text == "诈" * 10
+    assert convert.events_from_pb([pb.Event(message=at_limit)], 30) == [
+        convert.message_from_pb(at_limit, "", 30)
+    ]
+    with pytest.raises(EventError, match="31 bytes"):
+        convert.message_from_pb(pb.MessageEvent(**{**SMS_FIELDS, "text": "诈" * 10 + "x"}), "", 30)
+
+
+@pytest.mark.parametrize("score", [0, 35])
+def test_decision_round_trip(score: int) -> None:
+    match = types.Match("kw.1", "keyword", "bank", "text", "冻结", "score", 35, 3, 5)
+    shadow = types.Match("sh.1", "domain", "phish", "url", "x.top", "block")
+    decision = types.Decision("m1", types.Action.FLAG, score, "v1", (match,), (shadow,), ("why",))
+    assert convert.decision_from_pb(convert.decision_to_pb(decision)) == decision
+    response = pb.CheckBatchResponse()
+    convert.fill_decision(response.decisions.add(), decision)
+    assert convert.decision_from_pb(response.decisions[0]) == decision

@@ -20,6 +20,7 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 import server
+from engine import SnapshotHolder, decide_batch
 from engine.types import Action, MessageEvent
 from proto.interceptor.v1 import interceptor_pb2 as pb
 from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
@@ -133,6 +134,106 @@ def test_check_batch_keeps_order(grpc_stub: pb_grpc.InterceptorStub) -> None:
         expected = pb.ACTION_BLOCK if i % 3 == 0 else pb.ACTION_PASS
         assert reply.decisions[i].action == expected, i
     assert len({d.ruleset_version for d in reply.decisions}) == 1
+
+
+def _hold_first_batch(monkeypatch: pytest.MonkeyPatch, fail_second: bool = False) -> tuple[
+    list[int], threading.Event, threading.Event
+]:
+    """Patch the server's decide_batch: the first call waits for ``release``; sizes recorded."""
+    real = decide_batch
+    sizes: list[int] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def held(snapshot: Any, events: Any, runtime: Any = None) -> Any:
+        sizes.append(len(events))
+        if len(sizes) == 1:
+            entered.set()
+            release.wait(10)
+        elif fail_second:
+            raise RuntimeError("boom")
+        return real(snapshot, events, runtime)
+
+    monkeypatch.setattr(server, "decide_batch", held)
+    return sizes, entered, release
+
+
+def test_concurrent_unary_calls_are_decided_together(
+    grpc_service: server.Service, grpc_stub: pb_grpc.InterceptorStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sizes, entered, release = _hold_first_batch(monkeypatch)
+    first = grpc_stub.CheckMessage.future(sms("first"), timeout=10)
+    assert entered.wait(5)
+    requests = [sms(f"c{i}", FRAUD_SMS if i % 2 else BENIGN_SMS, sender="10690000123")
+                for i in range(8)]
+    requests.insert(5, sms("bad", sender=""))
+    futures = [grpc_stub.CheckMessage.future(r, timeout=10) for r in requests]
+    coalescer = grpc_service.servicer.coalescer
+    assert wait_until(lambda: coalescer.waiting == len(requests))
+    release.set()
+    assert first.result().event_id == "first"
+    for request, future in zip(requests, futures, strict=True):
+        if request.message_id == "bad":  # its own error, as if it had been decided alone
+            assert future.exception() is not None
+            assert future.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert (future.details() or "").startswith("sender")
+            continue
+        reply = future.result()
+        assert reply.event_id == request.message_id
+        expected = pb.ACTION_BLOCK if request.text == FRAUD_SMS else pb.ACTION_PASS
+        assert reply.action == expected, request.message_id
+    # One batch for the nine that queued; refused for the bad one, they were then decided
+    # one by one (decide, not decide_batch).
+    assert sizes == [1, len(requests)]
+
+
+def test_a_failing_batch_wakes_every_waiting_call(
+    grpc_service: server.Service, grpc_stub: pb_grpc.InterceptorStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sizes, entered, release = _hold_first_batch(monkeypatch, fail_second=True)
+    first = grpc_stub.CheckMessage.future(sms("first"), timeout=10)
+    assert entered.wait(5)
+    futures = [grpc_stub.CheckMessage.future(sms(f"w{i}"), timeout=10) for i in range(4)]
+    assert wait_until(lambda: grpc_service.servicer.coalescer.waiting == 4)
+    release.set()
+    assert first.result().event_id == "first"
+    for future in futures:
+        assert future.exception() is not None
+        assert future.code() == grpc.StatusCode.UNKNOWN
+    assert sizes == [1, 4]
+    monkeypatch.undo()
+    assert grpc_stub.CheckMessage(sms(), timeout=5).action == pb.ACTION_PASS  # not stuck
+
+
+def test_metrics_count_rpcs_and_decisions() -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    registry = prometheus_client.CollectorRegistry()
+    holder = SnapshotHolder()
+    server.load_local(holder, DEFAULT_RULESET_DIR)
+    service = server.build_server(server.ServeConfig(port=0), holder,
+                                  server.RpcMetrics(registry=registry))
+    try:
+        stub = stub_for(service.port)
+        fraud = sms("f", FRAUD_SMS, sender="10690000123")
+        assert stub.CheckMessage(fraud, timeout=5).action == pb.ACTION_BLOCK
+        assert stub.CheckMessage(sms("b"), timeout=5).action == pb.ACTION_PASS
+        batch = [pb.Event(message=fraud), pb.Event(message=fraud), pb.Event(message=sms("b2"))]
+        assert len(stub.CheckBatch(pb.CheckBatchRequest(events=batch), timeout=5).decisions) == 3
+        with pytest.raises(grpc.RpcError):
+            stub.CheckMessage(sms(sender=""), timeout=5)
+    finally:
+        service.stop(grace=0.5)
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)  # type: ignore[no-any-return]
+
+    assert value("interceptor_decisions_total", action="ACTION_BLOCK") == 3
+    assert value("interceptor_decisions_total", action="ACTION_PASS") == 2
+    assert value("interceptor_rpc_total", rpc="CheckMessage", code="OK") == 2
+    assert value("interceptor_rpc_total", rpc="CheckMessage", code="INVALID_ARGUMENT") == 1
+    assert value("interceptor_rpc_total", rpc="CheckBatch", code="OK") == 1
+    assert value("interceptor_rpc_seconds_count", rpc="CheckMessage") == 3
 
 
 def test_check_stream_decides_in_order(grpc_stub: pb_grpc.InterceptorStub) -> None:

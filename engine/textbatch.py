@@ -129,12 +129,13 @@ class BatchNormalizer:
             return []
         buf, starts = encoded if encoded is not None else encode_batch(texts)
         folded, outcome = self.fold_batch(buf, starts)
+        kinds = outcome.tolist()  # plain lists: numpy's per-call cost shows on single events
         decoded = ""
-        if (outcome == FOLDED).any():
+        if FOLDED in kinds:
             decoded = folded.tobytes().decode("utf-32-le", "surrogatepass")
         bounds = starts.tolist()
         out: list[Normalized] = []
-        for i, (text, kind) in enumerate(zip(texts, outcome.tolist(), strict=True)):
+        for i, (text, kind) in enumerate(zip(texts, kinds, strict=True)):
             if kind == UNCHANGED:
                 out.append(Normalized(text, range(len(text)), (), len(text)))
             elif kind == FOLDED:

@@ -316,6 +316,7 @@ def velocity_state(runtime: object | None) -> VelocityState | None:
 
 # -- the matcher ----------------------------------------------------------------------------
 
+VECTOR_MIN_BATCH = 64  # below this, per-row Python beats numpy's per-call overhead
 _METRIC_EVENTS = {"calls": ("call",), "distinct_callees": ("call",), "sms": ("message",),
                   "short_call_share": ("call", "call_ended")}
 _EVENT_CODES = {"call": vk.EV_CALL, "call_ended": vk.EV_ENDED, "message": vk.EV_MESSAGE}
@@ -380,10 +381,7 @@ class VelocityMatcher:
         keys, kinds, aux, times = self._arrays(contexts)  # may refuse before any update
         values = state.record_and_query(self.columns, keys, kinds, aux, times, self.record)
         for compiled in self.rules:
-            # One vectorised threshold test per rule; Python only for the rows that fire.
-            codes = [_EVENT_CODES[e] for e in compiled.events]
-            mask = np.isin(kinds, codes) & (keys != 0) & _over(compiled, values)
-            for i in np.flatnonzero(mask).tolist():
+            for i in self._candidates(compiled, contexts, keys, kinds, values):
                 ctx = contexts[i]
                 matched = _fires(compiled, values[i])
                 if matched:
@@ -392,6 +390,19 @@ class VelocityMatcher:
                     field_name = "sender" if ctx.kind == "message" else "caller"
                     sink.append(Match(m.id, m.kind, m.category, field_name, matched,
                                       m.action, m.score))
+
+    @staticmethod
+    def _candidates(compiled: _CompiledRule, contexts: Sequence[EventContext], keys: I64,
+                    kinds: I64, values: npt.NDArray[np.float64]) -> list[int]:
+        """Rows the rule applies to and may fire on. Large batches are filtered with one
+        vectorised threshold test (Python only for the rows over it); for a few events
+        numpy's per-call cost is larger than the loop it saves."""
+        if len(contexts) < VECTOR_MIN_BATCH:
+            return [i for i, ctx in enumerate(contexts) if keys[i] and ctx.kind in compiled.events]
+        codes = [_EVENT_CODES[e] for e in compiled.events]
+        mask = np.isin(kinds, codes) & (keys != 0) & _over(compiled, values)
+        rows: list[int] = np.flatnonzero(mask).tolist()
+        return rows
 
 
 def _over(compiled: _CompiledRule, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:

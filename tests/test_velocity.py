@@ -386,14 +386,15 @@ def test_grpc_workers_share_velocity(server_process, snap: Snapshot) -> None:  #
     from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
 
     proc = server_process("--workers", "2")
-    # The port answers once the first worker is up; on a loaded machine the second may
-    # still be compiling, so wait until both answer before counting.
-    seen: set[int] = set()
+    # The port answers once the first worker serves; on a loaded machine the second may
+    # still be compiling, so wait until both serve a ruleset before counting.
+    serving: set[int] = set()
     deadline = time.monotonic() + 90
-    while len(seen) < 2 and time.monotonic() < deadline:
+    while len(serving) < 2 and time.monotonic() < deadline:
         with grpc.insecure_channel(proc.target) as channel:
-            seen.add(pb_grpc.InterceptorStub(channel).GetStatus(pb.GetStatusRequest(),
-                                                                timeout=5).pid)
+            status = pb_grpc.InterceptorStub(channel).GetStatus(pb.GetStatusRequest(), timeout=5)
+            if status.serving:
+                serving.add(status.pid)
     pids: set[int] = set()
     action = None
     start = now_ms() - 10 * MIN

@@ -25,7 +25,9 @@ import pytest
 
 from bench import data
 from engine.extract import extract
+from engine.extract_gate import may_extract_batch
 from engine.normalize import Normalizer, NormalizeSettings
+from engine.textbatch import BatchNormalizer
 
 STEPS = NormalizeSettings.STEP_NAMES
 ALL_OFF = dict.fromkeys(STEPS, False)
@@ -138,3 +140,33 @@ def test_normalize_and_extract(benchmark: Any, corpus: Corpus, scan_seconds: flo
 
     benchmark.pedantic(_run_over(corpus.msgs, both), rounds=3, warmup_rounds=1)
     _record(benchmark, corpus, scan_seconds, "normalize + extract")
+
+
+BATCH = 1024
+
+
+def _batches(msgs: list[str]) -> list[list[str]]:
+    return [msgs[i:i + BATCH] for i in range(0, len(msgs), BATCH)]
+
+
+def test_batch_normalize(benchmark: Any, corpus: Corpus, scan_seconds: float) -> None:
+    """What decide_batch runs: one numba fold per batch, the exact path where needed."""
+    batch = BatchNormalizer(Normalizer(NormalizeSettings()))
+    batches = _batches(corpus.msgs)
+    benchmark.pedantic(lambda: [batch.normalize_many(b) for b in batches], rounds=3,
+                       warmup_rounds=1)
+    _record(benchmark, corpus, scan_seconds, "batch normalize (numba fold + exact path)")
+
+
+def test_gated_extract(benchmark: Any, corpus: Corpus, scan_seconds: float) -> None:
+    """What decide_batch runs: the numba gate per batch, extract only where it says yes."""
+    batches = _batches(corpus.msgs)
+
+    def run() -> None:
+        for b in batches:
+            for text, maybe in zip(b, may_extract_batch(b).tolist(), strict=True):
+                if maybe:
+                    extract(text)
+
+    benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    _record(benchmark, corpus, scan_seconds, "extraction gate + extract where it passes")

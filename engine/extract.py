@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
 from typing import Protocol
@@ -343,7 +344,7 @@ def extract(text: str, default_cc: str = "86") -> list[Extracted]:
         view = "".join(view[i] for i in keep)
         origin = keep
     out: list[Extracted] = []
-    for m in _PATTERN.finditer(view):
+    for m in _candidate_matches(view):
         kind = m.lastgroup
         if kind is None:
             continue
@@ -357,6 +358,27 @@ def extract(text: str, default_cc: str = "86") -> list[Extracted]:
                 unique.append(e)
         out = unique
     return out
+
+
+# Where a match of _PATTERN can start. Every alternative begins (after its look-behinds)
+# with one of these; letters other than h / f (a scheme may start mid-word) only where no
+# letter precedes them, as every alternative starting with such a letter requires.
+_START_RE = re.compile(r"[hf\d+(扣企微威薇徽加纸飞电]|(?<![a-z])[a-z]")
+
+
+def _candidate_matches(view: str) -> Iterator[re.Match[str]]:
+    """Exactly ``_PATTERN.finditer(view)``, faster: the combined pattern is tried only
+    where it can start (found by a one-class regex in C), not at every character, which
+    on Chinese text is most of the cost."""
+    pos = 0
+    search, match = _START_RE.search, _PATTERN.match
+    while (start := search(view, pos)) is not None:
+        m = match(view, start.start())
+        if m is None:
+            pos = start.start() + 1
+        else:
+            yield m
+            pos = m.end()
 
 
 def _span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from engine.extract import (
@@ -125,3 +127,25 @@ def test_deconfuse_readings_cover_both_meanings_of_one() -> None:
     assert "alipay.com" in deconfuse_readings("a1ipay.com")
     assert deconfuse_readings("evil.com") == ("evil.com",)
     assert len(deconfuse_readings("1111111111.com")) <= 8
+
+
+_FUZZ_PIECES = [
+    "http://", "hxxp://", "https ://", "www", ".", "点", "[.]", "(dot)", "com", "cn", "c0m",
+    "icbc", "evil-pay", "xn--fiqs8s", "例子", "中国", "/x?id=1", ":8080", "qq", "QQ", "扣扣",
+    "企鹅", "微信", "vx", "VX", "wx", "加v", "+v", "tg", "飞机", "纸飞机", "电报", "@", "号",
+    "是", ":", "：", " ", "  ", "-", "(", ")", "+86", "0086", "138", "0013", "8000", "95588",
+    "400", "1", "23", "456", "7890", "一三八", "零零", "元", "¥", "abc_123", "user_name",
+    "h", "f", "ftp", "t.me/", "a", "Z", "的", "请", "登录", "您好", "\u200b", "１２３", "ｗｗｗ",
+]
+
+
+def test_candidate_scan_finds_exactly_what_finditer_finds() -> None:
+    """``_candidate_matches`` skips positions where no alternative can start; it must
+    yield the very matches ``_PATTERN.finditer`` yields, on any text."""
+    from engine.extract import _PATTERN, _candidate_matches
+
+    rng = random.Random(5)
+    for _ in range(20_000):
+        view = "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randrange(1, 12))).lower()
+        expected = [(m.span(), m.lastgroup) for m in _PATTERN.finditer(view)]
+        assert [(m.span(), m.lastgroup) for m in _candidate_matches(view)] == expected, view

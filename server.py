@@ -22,7 +22,7 @@ Design notes (why, not what):
   once. The thread pool has a few threads more than that limit so health checks,
   reflection and ``GetStatus`` still answer while the service is saturated.
 * Concurrent unary calls (``CheckMessage``, ``CheckCall``, ``ReportCallEnded``) are
-  decided together (``Coalescer``): whoever finds the engine idle decides at once;
+  decided together (``engine.coalesce.Coalescer``): whoever finds the engine idle decides at once;
   calls arriving meanwhile wait and are then decided with one ``decide_batch``, which
   costs far less per event than one ``decide`` each. No timer, so an idle server adds
   no delay; each call still gets its own decision or its own error.
@@ -60,6 +60,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from engine import Snapshot, SnapshotHolder, compile_ruleset, decide, decide_batch
+from engine.coalesce import Coalescer
 from engine.gc_tuning import tune_gc_for_serving
 from engine.types import CallEndedEvent, CallEvent, Decision, Event, MessageEvent
 from engine.velocity import VelocityState
@@ -144,123 +145,6 @@ class Admission:
 
 
 _END = object()  # end of a stream's request queue
-
-
-class _Ticket:
-    """One event waiting in a ``Coalescer``; its thread blocks on ``_ready`` until woken."""
-
-    __slots__ = ("_ready", "event", "lead", "outcome", "snapshot")
-
-    def __init__(self, snapshot: Snapshot, event: Event) -> None:
-        self.snapshot = snapshot
-        self.event = event
-        self.outcome: Decision | BaseException | None = None
-        self.lead = False  # woken to decide for the others, not with an outcome
-        # A bare lock as a one-shot signal: cheaper to make than a threading.Event.
-        self._ready = threading.Lock()
-        self._ready.acquire()
-
-    def wake(self) -> None:
-        self._ready.release()
-
-    def wait(self) -> None:
-        self._ready.acquire()
-
-
-class Coalescer:
-    """Decides concurrent single events together, one ``decide_batch`` call for all waiting.
-
-    ``decide_batch`` costs far less per event than ``decide`` (its fixed per-call costs
-    are shared), and one thread deciding at a time keeps the other request threads off
-    the GIL. There is no timer: a request that finds nobody deciding decides at once
-    (alone, when the service is idle); requests that arrive meanwhile queue up, and the
-    first of them decides the whole queue next, while the others sleep. A batch decides
-    events in arrival order, exactly as consecutive ``decide`` calls would; a batch
-    refused for a bad event (``EventError``, raised before any matching) is decided
-    again one event at a time, so each request gets its own decision or its own error.
-
-    >>> from rules import load_ruleset, DEFAULT_RULESET_DIR
-    >>> from engine import compile_ruleset, MessageEvent
-    >>> snap = compile_ruleset(load_ruleset(DEFAULT_RULESET_DIR))
-    >>> coalescer = Coalescer(runtime=None)
-    >>> coalescer.decide(snap, MessageEvent("m1", "13912345678", "13800138000", "hi")).action.name
-    'PASS'
-    """
-
-    def __init__(self, runtime: object, max_batch: int = _STREAM_CHUNK) -> None:
-        self.runtime = runtime
-        self.max_batch = max_batch
-        self._lock = threading.Lock()
-        self._queue: list[_Ticket] = []
-        self._deciding = False  # a thread is deciding (or has been told to)
-
-    @property
-    def waiting(self) -> int:
-        """Events queued for the next batch (not counting the one being decided)."""
-        return len(self._queue)
-
-    def decide(self, snapshot: Snapshot, event: Event) -> Decision:
-        """``decide(snapshot, event, runtime)``, batched with whatever else is waiting."""
-        ticket = _Ticket(snapshot, event)
-        with self._lock:
-            self._queue.append(ticket)
-            lead = not self._deciding
-            self._deciding = True
-        if not lead:
-            ticket.wait()
-            if not ticket.lead:
-                return _outcome(ticket)
-        # Our ticket is first in the queue: a new leader takes the queue's head.
-        batch: list[_Ticket] = []
-        try:
-            with self._lock:
-                batch = self._queue[: self.max_batch]
-                del self._queue[: self.max_batch]
-            self._decide_all(batch)
-        finally:
-            for other in batch[1:]:  # nobody may sleep forever, whatever went wrong here
-                if other.outcome is None:
-                    other.outcome = RuntimeError("the deciding thread failed")
-                other.wake()
-            with self._lock:
-                successor = self._queue[0] if self._queue else None
-                self._deciding = successor is not None
-            if successor is not None:
-                successor.lead = True
-                successor.wake()
-        return _outcome(ticket)
-
-    def _decide_all(self, batch: list[_Ticket]) -> None:
-        start = 0
-        while start < len(batch):  # runs of one snapshot (two only around a swap)
-            snapshot = batch[start].snapshot
-            end = start + 1
-            while end < len(batch) and batch[end].snapshot is snapshot:
-                end += 1
-            run = batch[start:end]
-            try:
-                decisions = decide_batch(snapshot, [t.event for t in run], self.runtime)
-            except EventError:  # refused before any matching: decide one by one to find it
-                for t in run:
-                    try:
-                        t.outcome = decide(snapshot, t.event, self.runtime)
-                    except Exception as e:  # it belongs to that request alone
-                        t.outcome = e
-            except Exception as e:  # a bug; its matching may have begun, so no second try
-                for t in run:
-                    t.outcome = e
-            else:
-                for t, decision in zip(run, decisions, strict=True):
-                    t.outcome = decision
-            start = end
-
-
-def _outcome(ticket: _Ticket) -> Decision:
-    outcome = ticket.outcome
-    if isinstance(outcome, BaseException):
-        raise outcome
-    assert outcome is not None
-    return outcome
 
 
 class InterceptorServicer(pb_grpc.InterceptorServicer):

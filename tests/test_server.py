@@ -19,6 +19,7 @@ import pytest
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+import engine.coalesce
 import server
 from engine import SnapshotHolder, decide_batch
 from engine.types import Action, MessageEvent
@@ -139,7 +140,7 @@ def test_check_batch_keeps_order(grpc_stub: pb_grpc.InterceptorStub) -> None:
 def _hold_first_batch(monkeypatch: pytest.MonkeyPatch, fail_second: bool = False) -> tuple[
     list[int], threading.Event, threading.Event
 ]:
-    """Patch the server's decide_batch: the first call waits for ``release``; sizes recorded."""
+    """Patch the coalescer's decide_batch: the first call waits for ``release``; sizes recorded."""
     real = decide_batch
     sizes: list[int] = []
     entered, release = threading.Event(), threading.Event()
@@ -153,7 +154,7 @@ def _hold_first_batch(monkeypatch: pytest.MonkeyPatch, fail_second: bool = False
             raise RuntimeError("boom")
         return real(snapshot, events, runtime)
 
-    monkeypatch.setattr(server, "decide_batch", held)
+    monkeypatch.setattr(engine.coalesce, "decide_batch", held)
     return sizes, entered, release
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from engine.context import EventContext
 from engine.kwscan import KeywordScanner
 from engine.matchers import CompileInput, MatcherSpec, register_matcher
@@ -86,6 +84,7 @@ class KeywordMatcher:
         if problems:
             raise RuleSetError(problems)
         self.terms: tuple[str, ...] = tuple(term_ids)
+        self.term_lengths: tuple[int, ...] = tuple(map(len, self.terms))
         self.scanner = KeywordScanner.build(self.terms)
         triggers: list[list[int]] = [[] for _ in self.terms]
         for index, compiled in enumerate(self.rules):
@@ -130,13 +129,20 @@ class KeywordMatcher:
         msg, term, end = self.scanner.scan_batch([c.normalized_text for c in texts])
         if not len(msg):
             return
-        bounds = np.flatnonzero(np.diff(msg)) + 1
-        starts = [0, *bounds.tolist()]
-        stops = [*bounds.tolist(), len(msg)]
-        msg_l, term_l, end_l = msg.tolist(), term.tolist(), end.tolist()
-        for s, e in zip(starts, stops, strict=True):
-            hits = list(zip(term_l[s:e], end_l[s:e], strict=True))
-            self._emit(texts[msg_l[s]], self._present(hits), shadow)
+        # Rows are sorted by (message, end, term): walk them once, keeping each term's
+        # first (earliest) occurrence per message, and emit when the message changes.
+        lengths = self.term_lengths
+        present: dict[int, tuple[int, int]] = {}
+        msg_l = msg.tolist()
+        current = msg_l[0]
+        for m, t, e in zip(msg_l, term.tolist(), end.tolist(), strict=True):
+            if m != current:
+                self._emit(texts[current], present, shadow)
+                present = {}
+                current = m
+            if t not in present:
+                present[t] = (e - lengths[t], e)
+        self._emit(texts[current], present, shadow)
 
 
 def _build(inp: CompileInput) -> KeywordMatcher | None:

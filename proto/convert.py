@@ -80,11 +80,20 @@ def message_from_pb(
     msg: pb.MessageEvent, prefix: str = "", max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
 ) -> MessageEvent:
     """A ``MessageEvent`` from its protobuf, refusing text over ``max_text_bytes``."""
+    event = _plain_message(msg, max_text_bytes)
+    if event is not None:
+        return event
+    _check_text(msg.text, prefix, max_text_bytes)  # raises or passes: say what is wrong
+    return MessageEvent(msg.message_id, msg.sender, msg.recipient, msg.text,
+                        _ingress(msg.ingress, prefix), msg.timestamp_ms)
+
+
+def _plain_message(msg: pb.MessageEvent, max_text_bytes: int) -> MessageEvent | None:
+    """The usual SMS (a known ingress, a text that cannot be over the limit), or None."""
     text = msg.text
     ingress = _INGRESS.get(msg.ingress)
-    if ingress is None or len(text) * 4 > max_text_bytes:  # rare: let the checks speak
-        _check_text(text, prefix, max_text_bytes)
-        ingress = _ingress(msg.ingress, prefix)
+    if ingress is None or len(text) * 4 > max_text_bytes:  # rare: the caller checks
+        return None
     # Positional (cheaper than keywords); tests/test_proto.py pins the field order.
     return MessageEvent(msg.message_id, msg.sender, msg.recipient, text, ingress, msg.timestamp_ms)
 
@@ -120,18 +129,13 @@ def events_from_pb(
     """Convert a batch; errors name the position, e.g. ``events[3].ingress``."""
     events: list[Event] = []
     append = events.append
-    ingress_of = _INGRESS.get
-    short_text = max_text_bytes // 4  # at most 4 UTF-8 bytes a character: needs no encoding
     for msg in msgs:
-        # The usual event, an SMS with a known ingress and a short text, is built inline:
-        # a batch pays this loop per event, so it skips the general path's calls.
+        # The usual event, a plain SMS, skips the general path's dispatch: a batch pays
+        # this loop per event.
         if msg.WhichOneof("event") == "message":
-            m = msg.message
-            text = m.text
-            ingress = ingress_of(m.ingress)
-            if ingress is not None and len(text) <= short_text:
-                append(MessageEvent(m.message_id, m.sender, m.recipient, text, ingress,
-                                    m.timestamp_ms))
+            event = _plain_message(msg.message, max_text_bytes)
+            if event is not None:
+                append(event)
                 continue
         try:
             append(event_from_pb(msg, "", max_text_bytes))

@@ -12,8 +12,10 @@ term's occurrence mapped back to the original (disguised) text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from engine.context import EventContext
 from engine.kwscan import KeywordScanner
@@ -109,11 +111,13 @@ class KeywordMatcher:
             sink.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
                               m.action, m.score, o_start, o_end))
 
-    def _present(self, hits: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    def _present(self, hits: Iterable[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+        """Each term's first (earliest-ending) occurrence as a span; hits sorted by end."""
+        lengths = self.term_lengths
         present: dict[int, tuple[int, int]] = {}
         for term, end in hits:
             if term not in present:
-                present[term] = (end - len(self.terms[term]), end)
+                present[term] = (end - lengths[term], end)
         return present
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
@@ -129,20 +133,10 @@ class KeywordMatcher:
         msg, term, end = self.scanner.scan_batch([c.normalized_text for c in texts])
         if not len(msg):
             return
-        # Rows are sorted by (message, end, term): walk them once, keeping each term's
-        # first (earliest) occurrence per message, and emit when the message changes.
-        lengths = self.term_lengths
-        present: dict[int, tuple[int, int]] = {}
-        msg_l = msg.tolist()
-        current = msg_l[0]
-        for m, t, e in zip(msg_l, term.tolist(), end.tolist(), strict=True):
-            if m != current:
-                self._emit(texts[current], present, shadow)
-                present = {}
-                current = m
-            if t not in present:
-                present[t] = (e - lengths[t], e)
-        self._emit(texts[current], present, shadow)
+        # Rows are sorted by (message, end, term): one pass, one group per message.
+        rows = zip(msg.tolist(), term.tolist(), end.tolist(), strict=True)
+        for m, group in groupby(rows, key=itemgetter(0)):
+            self._emit(texts[m], self._present((t, e) for _, t, e in group), shadow)
 
 
 def _build(inp: CompileInput) -> KeywordMatcher | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from engine.normalize import Normalized
 from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
@@ -53,17 +52,7 @@ def _check_id(value: str, name: str) -> None:
         raise EventError(name, f"is longer than {MAX_ID_CHARS} characters")
 
 
-@lru_cache(maxsize=1 << 16)
-def _key_of(value: str, default_cc: str) -> int:
-    return int(canonical_number(value, default_cc))
-
-
 def _number(value: str, name: str, default_cc: str) -> int:
-    if len(value) <= MAX_NUMBER_CHARS:
-        try:
-            return _key_of(value, default_cc)  # the hot path: one cache probe
-        except ValueError:
-            pass  # say precisely what is wrong below
     if not value or not value.strip():
         raise EventError(name, "is empty")
     if len(value) > MAX_NUMBER_CHARS:

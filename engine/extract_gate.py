@@ -553,9 +553,7 @@ def may_extract(text: str) -> bool:
     >>> may_extract("价格85000元"), may_extract("致电95588"), may_extract("一三八零零一三八零零零")
     (False, True, True)
     """
-    buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts = np.array((0, len(text)), dtype=np.int64)
-    return bool(_reasons(buf, starts, _TABLE, _FLAGS, _TLD_KEYS)[0])
+    return bool(reasons([text])[0])
 
 
 def warm() -> None:

@@ -58,6 +58,7 @@ UInt32Array = npt.NDArray[np.uint32]
 TABLE_SIZE = 0x32000
 _WORD_BIT, _TOKEN_BIT, _SEP_BIT, _CJK_BIT, _NOISE_BIT, _CN_DIGIT_BIT, _EXACT_BIT = (
     1, 2, 4, 8, 16, 32, 64)  # fmt: skip
+_KEY_START_BIT = 128  # the first character of a multi-character look-alike
 
 # Per-message outcome of the kernel.
 UNCHANGED, FOLDED, EXACT = 0, 1, 2
@@ -105,7 +106,13 @@ class BatchNormalizer:
         if outside.any():
             classes[np.flatnonzero(outside)] |= _EXACT_BIT
             fold[outside] = np.flatnonzero(outside).astype(np.int32)
-        keys = [k for k in tables.multi_keys if k]
+        # Sorted by first character: the kernel compares only the keys starting with the
+        # character at hand, so an administrator's thousand look-alikes cost nothing
+        # where their first characters do not occur.
+        keys = sorted((k for k in tables.multi_keys if k), key=lambda k: ord(k[0]))
+        for key in keys:
+            if ord(key[0]) < TABLE_SIZE:  # above: such text takes the exact path anyway
+                classes[ord(key[0])] |= _KEY_START_BIT
         self._fold = fold
         self._classes = classes
         self._key_buf, self._key_starts = encode_batch(keys) if keys else (
@@ -164,6 +171,8 @@ def _needs_exact(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
     cn_run = 0
     for i in range(n):
         c = t[i]
+        if _has(classes, c, _KEY_START_BIT) and _key_at(t, i, key_buf, key_starts):
+            return True
         if cn_runs:
             cn_run = cn_run + 1 if _has(classes, c, _CN_DIGIT_BIT) else 0
             if cn_run >= 3:
@@ -192,17 +201,34 @@ def _needs_exact(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
             if i + 1 < k <= i + 4 and k < n and _has(classes, t[k], token) \
                     and (k + 1 == n or not _has(classes, t[k + 1], word)):
                 return True
-    for j in range(len(key_starts) - 1):
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _key_at(t: UInt32Array, i: int, key_buf: UInt32Array, key_starts: Int64Array) -> bool:
+    """Whether a look-alike key starts at ``t[i]`` (keys sorted by first character)."""
+    n = len(t)
+    c = t[i]
+    lo, hi = 0, len(key_starts) - 1
+    while lo < hi:  # the first key whose first character is >= c
+        mid = (lo + hi) // 2
+        if key_buf[key_starts[mid]] < c:
+            lo = mid + 1
+        else:
+            hi = mid
+    for j in range(lo, len(key_starts) - 1):
         a, b = key_starts[j], key_starts[j + 1]
-        m = b - a
-        for i in range(n - m + 1):
-            same = True
-            for x in range(m):
-                if t[i + x] != key_buf[a + x]:
-                    same = False
-                    break
-            if same:
-                return True
+        if key_buf[a] != c:
+            break
+        if i + (b - a) > n:
+            continue
+        same = True
+        for x in range(1, b - a):
+            if t[i + x] != key_buf[a + x]:
+                same = False
+                break
+        if same:
+            return True
     return False
 
 

@@ -86,3 +86,18 @@ def test_empty_batch_and_empty_text() -> None:
     batch = BatchNormalizer(Normalizer(ALL_ON))
     assert batch.normalize_many([]) == []
     assert _key(batch.normalize_many([""])[0]) == ("", [], [], 0)
+
+
+def test_many_lookalike_keys_sharing_first_characters_match_exact_path() -> None:
+    # Keys are looked up by their first character: several keys per first character,
+    # keys that are prefixes of others, and text made of key pieces.
+    rng = random.Random(13)
+    pool = "菠菜博彩刷单返利加微信代款贷"
+    lookalikes = {}
+    for _ in range(300):
+        key = "".join(rng.choice(pool) for _ in range(rng.randrange(2, 4)))
+        lookalikes[key] = rng.choice(["赌博", "刷单", "微信"])
+    normalizer = Normalizer(ALL_ON, lookalikes)
+    texts = ["".join(rng.choice(pool + "，的 了") for _ in range(rng.randrange(0, 16)))
+             for _ in range(2000)]
+    _assert_same(normalizer, texts)

@@ -13,31 +13,24 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import ahocorasick
 import pytest
 
 from bench import data
+from bench.data import Corpus
 from bench.kw_hashtrie import HashTrieScanner
 from bench.results import record
 from engine import kwscan
 from engine.kwscan import KeywordScanner
 
 
-@dataclass
-class Corpus:
-    terms: list[str]
-    msgs: list[str]
-    source: str
-
-
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
-    terms = data.load_keywords()
-    msgs = [m.lower() for m in data.load_sms_zh()]  # the engine scans normalized text
-    return Corpus(terms, msgs, data.source())
+    full = data.corpus()
+    return replace(full, msgs=[m.lower() for m in full.msgs])  # the engine scans normalized text
 
 
 def _automaton(keys: list[str]) -> Any:

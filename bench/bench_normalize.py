@@ -17,13 +17,13 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
 import pytest
 
 from bench import data
+from bench.data import Corpus
 from engine.extract import extract
 from engine.extract_gate import may_extract_batch
 from engine.normalize import Normalizer, NormalizeSettings
@@ -33,16 +33,9 @@ STEPS = NormalizeSettings.STEP_NAMES
 ALL_OFF = dict.fromkeys(STEPS, False)
 
 
-@dataclass
-class Corpus:
-    msgs: list[str]
-    terms: list[str]
-    source: str
-
-
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
-    return Corpus(data.load_sms_zh(), data.load_keywords(), data.source())
+    return data.corpus()
 
 
 def _median_seconds(fn: Callable[[], object], rounds: int = 3) -> float:

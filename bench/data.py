@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import os
 import random
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -241,3 +242,17 @@ def load_numbers(n: int | None = None) -> npt.NDArray[np.int64]:
     extra = generated_numbers(n - real.size + 1000)
     extra = extra[~np.isin(extra, real)]
     return np.concatenate([real, extra[: n - real.size]])
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The messages and filter words a text benchmark runs over, and where they came from."""
+
+    msgs: list[str]
+    terms: list[str]
+    source: str
+
+
+def corpus() -> Corpus:
+    """Every SMS and every filter word: real with ``--data``, generated otherwise."""
+    return Corpus(load_sms_zh(), load_keywords(), source())

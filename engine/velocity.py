@@ -235,16 +235,30 @@ class VelocityState:
 
     # -- columns and the kernel ----------------------------------------------------------
 
+    def _acquire(self) -> None:
+        """The process lock, then (for a shared table) the file lock other workers take."""
+        self._lock.acquire()
+        if self._fd >= 0:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def _release(self) -> None:
+        try:
+            if self._fd >= 0:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with self._lock:
-            if self._fd >= 0:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if self._fd >= 0:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._release()
 
     def _binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
         """Columns of the table for ``columns``; call with the lock held to (re)claim."""
@@ -289,9 +303,14 @@ class VelocityState:
         lock (a concurrent writer can only make a read a moment stale).
         """
         if record:
-            with self._locked():
+            # Explicit acquire / release: this runs once per decision, and a
+            # generator-based context manager costs more than the kernel call's setup.
+            self._acquire()
+            try:
                 b = self._binding(columns)
                 return self._kernel(b, keys, kinds, aux, times_ms, True)
+            finally:
+                self._release()
         found = self._bindings.get(columns)
         if found is None or found.generation != int(self.header[_GEN]):
             with self._locked():
@@ -350,11 +369,16 @@ class VelocityMatcher:
     def warm(self) -> None:
         warm()
 
-    def _arrays(self, contexts: Sequence[EventContext]) -> tuple[I64, I64, I64, I64]:
+    def _arrays(self, contexts: Sequence[EventContext]) -> tuple[list[int], I64]:
+        """Each event's caller / sender key (a list), and the kernel's input columns:
+        rows keys, kinds, aux, times. Built as lists and converted once: numpy's
+        per-element writes cost more than the rest of a single decision's velocity work."""
         now = time.time_ns() // 1_000_000
-        n = len(contexts)
-        keys, kinds, aux, times = (np.zeros(n, np.int64) for _ in range(4))
-        for i, ctx in enumerate(contexts):
+        keys: list[int] = []
+        kinds: list[int] = []
+        aux: list[int] = []
+        times: list[int] = []
+        for ctx in contexts:
             ts = ctx.event.timestamp_ms or now
             if ts > now + MAX_FUTURE_MS:
                 raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
@@ -364,26 +388,32 @@ class VelocityMatcher:
                 raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
                                  f"{(now - ts) // 3_600_000} h old (at most "
                                  f"{MAX_AGE_MS // 3_600_000} h; 0 means now)")
-            times[i] = ts
-            party = "sender" if ctx.kind == "message" else "caller"
-            keys[i] = ctx.numbers.get(party, 0)  # alphanumeric senders have no number key
-            kinds[i] = _EVENT_CODES.get(ctx.kind, -1)
+            times.append(ts)
+            kind = ctx.kind
+            # Alphanumeric senders have no number key (0: not counted).
+            keys.append(ctx.numbers.get("sender" if kind == "message" else "caller", 0))
+            kinds.append(_EVENT_CODES.get(kind, -1))
             if isinstance(ctx.event, CallEndedEvent):
-                aux[i] = ctx.event.duration_ms
-            elif ctx.kind == "call":
-                aux[i] = ctx.numbers["callee"]
-        return keys, kinds, aux, times
+                aux.append(ctx.event.duration_ms)
+            elif kind == "call":
+                aux.append(ctx.numbers["callee"])
+            else:
+                aux.append(0)
+        return keys, np.array((keys, kinds, aux, times), dtype=np.int64)
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
         state = velocity_state(contexts[0].runtime) if contexts else None
         if state is None:
             return  # no runtime: velocity is off (documented), nothing is counted
-        keys, kinds, aux, times = self._arrays(contexts)  # may refuse before any update
-        values = state.record_and_query(self.columns, keys, kinds, aux, times, self.record)
+        keys, table = self._arrays(contexts)  # may refuse before any update
+        values = state.record_and_query(self.columns, table[0], table[1], table[2], table[3],
+                                        self.record)
+        # A few events: plain floats read faster than numpy scalars, row by row.
+        rows = values.tolist() if len(contexts) < VECTOR_MIN_BATCH else values
         for compiled in self.rules:
-            for i in self._candidates(compiled, contexts, keys, kinds, values):
+            for i in self._candidates(compiled, contexts, keys, table[1], values):
                 ctx = contexts[i]
-                matched = _fires(compiled, values[i])
+                matched = _fires(compiled, rows[i])
                 if matched:
                     m = compiled.rule.meta
                     sink = ctx.shadow_matches if shadow else ctx.matches
@@ -392,7 +422,7 @@ class VelocityMatcher:
                                       m.action, m.score))
 
     @staticmethod
-    def _candidates(compiled: _CompiledRule, contexts: Sequence[EventContext], keys: I64,
+    def _candidates(compiled: _CompiledRule, contexts: Sequence[EventContext], keys: list[int],
                     kinds: I64, values: npt.NDArray[np.float64]) -> list[int]:
         """Rows the rule applies to and may fire on. Large batches are filtered with one
         vectorised threshold test (Python only for the rows over it); for a few events
@@ -400,7 +430,7 @@ class VelocityMatcher:
         if len(contexts) < VECTOR_MIN_BATCH:
             return [i for i, ctx in enumerate(contexts) if keys[i] and ctx.kind in compiled.events]
         codes = [_EVENT_CODES[e] for e in compiled.events]
-        mask = np.isin(kinds, codes) & (keys != 0) & _over(compiled, values)
+        mask = np.isin(kinds, codes) & (np.asarray(keys) != 0) & _over(compiled, values)
         rows: list[int] = np.flatnonzero(mask).tolist()
         return rows
 
@@ -417,7 +447,7 @@ def _over(compiled: _CompiledRule, values: npt.NDArray[np.float64]) -> npt.NDArr
     return over
 
 
-def _fires(compiled: _CompiledRule, row: npt.NDArray[np.float64]) -> str:
+def _fires(compiled: _CompiledRule, row: Sequence[float] | npt.NDArray[np.float64]) -> str:
     """What the rule saw, if it fires; '' otherwise."""
     r = compiled.rule
     window = f"{r.window_seconds} s"

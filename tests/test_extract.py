@@ -149,3 +149,23 @@ def test_candidate_scan_finds_exactly_what_finditer_finds() -> None:
         view = "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randrange(1, 12))).lower()
         expected = [(m.span(), m.lastgroup) for m in _PATTERN.finditer(view)]
         assert [(m.span(), m.lastgroup) for m in _candidate_matches(view)] == expected, view
+
+
+def test_prefix_tree_tld_pattern_matches_the_flat_alternation() -> None:
+    """``_TLD`` is built as a prefix tree (one step per character instead of one per TLD);
+    it must match exactly the spans the flat ``a|b|c`` alternation of every TLD matches."""
+    import re
+
+    from engine.extract import _TLD, _TLDS
+
+    flat = re.compile(rf"(?:{'|'.join(_TLDS)}|xn--[a-z0-9-]{{2,59}})(?![a-z0-9-])")
+    tree = re.compile(_TLD)
+    rng = random.Random(11)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-.x "
+    texts = [*_TLDS, *(t + c for t in _TLDS for c in ".a-1 ")]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+              for _ in range(20_000)]
+    for text in texts:
+        for i in range(len(text)):
+            a, b = flat.match(text, i), tree.match(text, i)
+            assert (a and a.span()) == (b and b.span()), (text, i)

@@ -35,12 +35,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import product
 from typing import Protocol
 
 import phonenumbers
 
+from engine.types import record
 from rules.domains import normalize_domain
 from rules.phone import canonical_number, country_code_of
 
@@ -216,7 +216,7 @@ _LOOKALIKE_TLDS = {
 _TLDS = sorted(_REAL_TLDS | _LOOKALIKE_TLDS, key=len, reverse=True)
 
 
-@dataclass(frozen=True)
+@record
 class Extracted:
     """One thing found in a message; offsets are in the original text."""
 

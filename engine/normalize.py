@@ -57,6 +57,7 @@ from typing import ClassVar
 
 import opencc
 
+from engine.types import record
 from rules.errors import Problem, RuleSetError
 
 # ---------------------------------------------------------------- settings / results
@@ -95,7 +96,7 @@ class NormalizeSettings:
 assert tuple(f.name for f in fields(NormalizeSettings)) == NormalizeSettings.STEP_NAMES
 
 
-@dataclass(frozen=True)
+@record
 class Normalized:
     """A normalized text and where each of its characters came from.
 

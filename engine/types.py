@@ -1,8 +1,8 @@
 """Events the engine decides on, and the decisions it returns.
 
-These plain frozen dataclasses are the engine's whole vocabulary: ``server.py``
-converts protobuf messages to and from them and nothing else crosses the
-boundary.
+These plain value types (:func:`record`: frozen dataclasses to the type checker) are
+the engine's whole vocabulary: ``server.py`` converts protobuf messages to and from
+them and nothing else crosses the boundary.
 
 >>> ev = MessageEvent(message_id="m1", sender="+86 138 0013 8000", recipient="10086",
 ...                   text="您好", ingress=Ingress.DOMESTIC)
@@ -12,8 +12,35 @@ boundary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[_T]) -> type[_T]:
+    """A value type the engine makes several of per event: frozen for the type checker,
+    a plain slotted dataclass at run time.
+
+    A frozen dataclass's ``__init__`` writes each field through ``object.__setattr__``,
+    about five times the cost of plain slot writes (1.4 vs 0.25 µs for six fields on
+    the development machine); the engine builds an event, a decision, matches,
+    normalized texts and extracted items for every event it decides, so that cost
+    showed in every decision. mypy (``--strict`` in the test command) still refuses
+    any assignment to a field, and instances stay hashable and comparable by value.
+
+    >>> @record
+    ... class Point:
+    ...     x: int
+    ...     y: int = 0
+    >>> Point(1) == Point(1, 0), len({Point(1), Point(1)})
+    (True, 1)
+    """
+    make: Callable[[type[_T]], type[_T]] = dataclass(slots=True, unsafe_hash=True)
+    return make(cls)
 
 
 class Action(IntEnum):
@@ -36,7 +63,7 @@ class Ingress(IntEnum):
     ROAMING = 5
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallEvent:
     """One call setup, as the gateway sees it before connecting the call."""
 
@@ -53,7 +80,7 @@ class CallEvent:
         return self.call_id
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageEvent:
     """One SMS, with its full text."""
 
@@ -69,7 +96,7 @@ class MessageEvent:
         return self.message_id
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallEndedEvent:
     """A call has ended; its duration feeds the short-call velocity rules."""
 
@@ -87,7 +114,7 @@ class CallEndedEvent:
 Event = CallEvent | MessageEvent | CallEndedEvent
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Match:
     """One rule that matched an event, and what it matched.
 
@@ -108,7 +135,7 @@ class Match:
     end: int = -1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """The engine's answer for one event; ``ruleset_version`` names the snapshot that decided."""
 

@@ -523,8 +523,8 @@ def load_local(holder: SnapshotHolder, rules_dir: str | Path) -> None:
 def _velocity_state(config: ServeConfig) -> VelocityState:
     """The velocity table the decisions of this process count into (it outlives reloads)."""
     if config.velocity_path:
-        return VelocityState.attach(config.velocity_path)
-    return VelocityState.create_local()
+        return VelocityState.attach(config.velocity_path, populate=True)
+    return VelocityState.create_local(populate=True)  # no page faults on the request path
 
 
 def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
@@ -628,7 +628,7 @@ def run_serve(args: argparse.Namespace) -> int:
         log.error("%s", e)
         return 2
     if config.workers > 1:
-        shared = VelocityState.create_shared()  # one table for every worker of this node
+        shared = VelocityState.create_shared(populate=True)  # one table for every worker
         try:
             return _supervise(replace(config, reuse_port=True, velocity_path=shared.path))
         finally:

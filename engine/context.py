@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from engine.normalize import Normalized
 from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
 from rules.errors import EventError
-from rules.phone import canonical_number
+from rules.phone import number_key
 
 MAX_ID_CHARS = 128
 MAX_NUMBER_CHARS = 40
@@ -58,7 +58,7 @@ def _number(value: str, name: str, default_cc: str) -> int:
     if len(value) > MAX_NUMBER_CHARS:
         raise EventError(name, f"is longer than {MAX_NUMBER_CHARS} characters")
     try:
-        return int(canonical_number(value, default_cc))
+        return number_key(value, default_cc)
     except ValueError as exc:
         raise EventError(name, str(exc)) from None
 

@@ -99,13 +99,17 @@ def _canonical_cached(raw: str, default_cc: str) -> str:
     return digits
 
 
+@lru_cache(maxsize=65536)
 def number_key(raw: str, default_cc: str = "86") -> int:
     """The int64 key of a number: its canonical digits read as an integer.
+
+    Cached on its own (every party number of every event comes through here, and
+    parsing the digits again costs as much as the canonical form's cache probe).
 
     >>> number_key("13800138000")
     8613800138000
     """
-    return int(canonical_number(raw, default_cc))
+    return int(_canonical_cached(raw, default_cc))
 
 
 def canonical_prefix(raw: str, default_cc: str = "86") -> str:

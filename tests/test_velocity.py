@@ -408,3 +408,27 @@ def test_grpc_workers_share_velocity(server_process, snap: Snapshot) -> None:  #
                                                              timeout=5)).action
     assert len(pids) >= 2, "all calls reached one worker"
     assert action is Action.BLOCK
+
+
+def test_populated_tables_are_resident_and_count_the_same() -> None:
+    """``populate=True`` (what the server uses) maps every page up front; counting is
+    unchanged, for a private table and for a shared one seen through ``attach``."""
+    config = VelocityConfig(slots=4096)
+    one = np.full(1, 8613912345678, np.int64)
+    cols = (ColumnSpec(T_CALLS, 3_600_000),)
+    t = np.full(1, now_ms(), np.int64)
+    local = VelocityState.create_local(config, populate=True)
+    shared = VelocityState.create_shared(config, populate=True)
+    try:
+        attached = VelocityState.attach(shared.path, populate=True)
+        for _ in range(3):
+            local.record_and_query(cols, one, np.zeros(1, np.int64), one, t, True)
+            shared.record_and_query(cols, one, np.zeros(1, np.int64), one, t, True)
+        read = np.zeros(1, np.int64)
+        assert local.record_and_query(cols, one, read, one, t, False)[0, 0] == 3
+        assert attached.record_and_query(cols, one, read, one, t, False)[0, 0] == 3
+        attached.close()
+    finally:
+        local.close()
+        shared.unlink()
+        shared.close()

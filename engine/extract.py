@@ -420,11 +420,17 @@ def _span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:
     return origin[start], origin[end - 1] + 1
 
 
+# The last group of each alternative names it (``Match.lastgroup``): host alternatives
+# end with their path group, the others with the item itself.
+_HOST_OF_PATH = {"spath": "shost", "wpath": "www", "bpath": "bare"}
+_SEPARATORS_RE = re.compile(r"[ -]")
+
+
 def _handle(
     m: re.Match[str], text: str, view: str, origin: list[int] | None, cc: str,
     out: list[Extracted],
 ) -> None:  # fmt: skip
-    g = m.groupdict()
+    last = m.lastgroup
 
     def emit(
         kind: str, value: str, vs: int, ve: int, *, host: str = "", short: bool = False
@@ -432,11 +438,10 @@ def _handle(
         s, e = _span(origin, vs, ve)
         out.append(Extracted(kind, value, text[s:e], s, e, short, host))
 
-    if g["shost"] is not None or g["www"] is not None or g["bare"] is not None:
-        host_group = (
-            "shost" if g["shost"] is not None else "www" if g["www"] is not None else "bare"
-        )
-        path_group = {"shost": "spath", "www": "wpath", "bare": "bpath"}[host_group]
+    if last == "num":
+        _phones(view, m.start("num"), m.end("num"), cc, emit)
+    elif last in _HOST_OF_PATH:
+        host_group, path_group = _HOST_OF_PATH[last], last
         host_raw = m.group(host_group)
         host = _DEFANGED_RE.sub(".", host_raw)
         try:
@@ -459,24 +464,23 @@ def _handle(
                     m.end(path_group) - len(m.group(path_group)) + 1,
                     m.end(path_group) - len(m.group(path_group)) + 1 + len(handle),
                 )
-    elif g["ip"] is not None:
+    elif last == "ipath":
         if m.start() > 0 and view[m.start() - 1] in "0123456789.":
             return  # the tail of a longer dotted number (1.2.3.4.5)
         path = m.group("ipath").rstrip(_TRAILING)
         end = m.start("ipath") + len(path)
         kind = "url" if path else "ip"
         emit(kind, m.group("ip"), m.start("ip"), end, host=m.group("ip") if path else "")
-    elif g["qq"] is not None:
-        emit("qq", re.sub(r"[ -]", "", g["qq"]), m.start("qq"), m.end("qq"))
-    elif g["wx"] is not None:
-        emit("wechat", re.sub(r"[ -]", "", g["wx"]) if g["wx"][0] in "+0123456789" else g["wx"],
-             m.start("wx"), m.end("wx"))  # fmt: skip
-        if g["wx"][0] in "+0123456789":
+    elif last == "qq":
+        emit("qq", _SEPARATORS_RE.sub("", m.group("qq")), m.start("qq"), m.end("qq"))
+    elif last == "wx":
+        wx = m.group("wx")
+        numeric = wx[0] in "+0123456789"
+        emit("wechat", _SEPARATORS_RE.sub("", wx) if numeric else wx, m.start("wx"), m.end("wx"))
+        if numeric:
             _phones(view, m.start("wx"), m.end("wx"), cc, emit)
-    elif g["tg"] is not None:
-        emit("telegram", g["tg"], m.start("tg"), m.end("tg"))
-    elif g["num"] is not None:
-        _phones(view, m.start("num"), m.end("num"), cc, emit)
+    elif last == "tg":
+        emit("telegram", m.group("tg"), m.start("tg"), m.end("tg"))
 
 
 def _is_ipv4(host: str) -> bool:

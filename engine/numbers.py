@@ -31,6 +31,7 @@ Combo = tuple[int, ...]  # indexes of the rules that list one key at one level
 #: Below this many keys a batch resolves prefixes in Python: a numba call costs a few µs
 #: of dispatch, more than the handful of dict probes one number needs.
 SMALL_BATCH = 8
+_POW10 = tuple(10**i for i in range(20))  # canonical numbers have at most 18 digits
 #: Prefix tables up to this size also get a dict copy for the small-batch path.
 SMALL_PREFIX_TABLE = 100_000
 
@@ -153,7 +154,8 @@ class NumberMatcher:
             if not len(index):
                 continue
             if len(positions) < SMALL_BATCH and field in self.prefix_dict:
-                found = [self._longest_prefix_py(int(keys[p]), field) for p in positions]
+                as_ints = keys.tolist()  # Python ints: cheaper to divide than numpy scalars
+                found = [self._longest_prefix_py(as_ints[p], field) for p in positions]
             else:
                 found = index.lookup_longest_prefix(keys[positions]).tolist()
             for pos, cid in zip(positions, found, strict=True):
@@ -165,7 +167,7 @@ class NumberMatcher:
         table, digits = self.prefix_dict[field], len(str(key))
         for length in self.prefix_lengths:
             if length <= digits:
-                found = table.get(key // 10 ** (digits - length), -1)
+                found = table.get(key // _POW10[digits - length], -1)
                 if found >= 0:
                     return found
         return -1

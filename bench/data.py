@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["DATA_DIR", "data_dir", "load_domains", "load_keywords", "load_numbers",
-           "load_sms_zh", "set_data_dir", "source"]
+           "load_sms_zh", "load_sms_zh_unmasked", "set_data_dir", "source"]
 
 #: Data directory from ``INTERCEPTOR_DATA`` at import time (None: generated data).
 DATA_DIR: Path | None = Path(os.environ["INTERCEPTOR_DATA"]) if os.environ.get(
@@ -44,7 +44,7 @@ def set_data_dir(path: str | os.PathLike[str] | None) -> None:
     """Point the loaders at a data directory (or back to generated data with None)."""
     global DATA_DIR
     DATA_DIR = Path(path) if path else None
-    for f in (_real_keywords, _real_sms, _real_domains, _real_numbers):
+    for f in (_real_keywords, _real_sms, _real_sms_unmasked, _real_domains, _real_numbers):
         f.cache_clear()
 
 
@@ -126,12 +126,7 @@ def _real_sms() -> list[str] | None:
             reader = csv.reader(fh)
             next(reader, None)
             out.extend(row[1] for row in reader if len(row) >= 2)
-    p = _file(_SMS_TSV)
-    if p is not None:
-        for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
-            _label, sep, text = line.partition("\t")
-            if sep:
-                out.append(text)
+    out.extend(_real_sms_unmasked() or ())
     return out or None
 
 
@@ -164,6 +159,25 @@ def load_sms_zh(n: int | None = None) -> list[str]:
     if real is not None:
         return _take(real, n)
     return generated_sms(n if n is not None else 50_000)
+
+
+def load_sms_zh_unmasked(n: int | None = None) -> list[str]:
+    """Real Chinese SMS whose URLs and phone numbers are NOT masked (the TSV corpus:
+    ~30% carry a URL or domain, ~9% a mobile number), or generated ones. The CSV
+    corpus masks every digit as ``x``, so on it extraction almost never runs."""
+    real = _real_sms_unmasked()
+    if real is not None:
+        return _take(real, n)
+    return generated_sms(n if n is not None else 10_000, seed=5)
+
+
+@lru_cache(maxsize=1)
+def _real_sms_unmasked() -> list[str] | None:
+    p = _file(_SMS_TSV)
+    if p is None:
+        return None
+    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [text for _label, sep, text in (line.partition("\t") for line in lines) if sep] or None
 
 
 # ------------------------------------------------------------------ domains

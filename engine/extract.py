@@ -277,9 +277,8 @@ _INVISIBLE_RE = re.compile(
 # ---------------------------------------------------------------- the combined pattern
 
 
-
 def _trie_alternation(words: list[str]) -> str:
-    """A regex matching exactly ``words``, factored by common prefix (``c(?:om|n)``).
+    """A regex matching exactly ``words`` (non-empty), factored by common prefix.
 
     The ``re`` engine tries the alternatives of ``a|b|c`` one after another, so a
     flat list of ~300 TLDs cost ~300 steps wherever a host could end; a prefix
@@ -305,8 +304,7 @@ def _trie_alternation(words: list[str]) -> str:
         parts.append(re.escape(first) + tail)
     if not parts:
         return ""
-    body = parts[0] if len(parts) == 1 and not terminal else "(?:" + "|".join(parts) + ")"
-    return body
+    return parts[0] if len(parts) == 1 and not terminal else "(?:" + "|".join(parts) + ")"
 
 
 _TLD = rf"(?:{_trie_alternation(_TLDS)}|xn--[a-z0-9-]{{2,59}})(?![a-z0-9-])"

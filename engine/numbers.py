@@ -149,12 +149,13 @@ class NumberMatcher:
                 out[i] = combo
             else:
                 need_prefix.setdefault(field, []).append(i)
+        as_ints: list[int] | None = None  # Python ints: cheaper to divide than numpy scalars
         for field, positions in need_prefix.items():
             index = self.prefix[field]
             if not len(index):
                 continue
             if len(positions) < SMALL_BATCH and field in self.prefix_dict:
-                as_ints = keys.tolist()  # Python ints: cheaper to divide than numpy scalars
+                as_ints = keys.tolist() if as_ints is None else as_ints
                 found = [self._longest_prefix_py(as_ints[p], field) for p in positions]
             else:
                 found = index.lookup_longest_prefix(keys[positions]).tolist()

@@ -432,7 +432,7 @@ class VelocityMatcher:
         # A few events: plain floats read faster than numpy scalars, row by row.
         rows = values.tolist() if len(contexts) < VECTOR_MIN_BATCH else values
         for compiled in self.rules:
-            for i in self._candidates(compiled, contexts, keys, table[1], values):
+            for i in self._candidates(compiled, contexts, keys, table, values):
                 ctx = contexts[i]
                 matched = _fires(compiled, rows[i])
                 if matched:
@@ -444,14 +444,15 @@ class VelocityMatcher:
 
     @staticmethod
     def _candidates(compiled: _CompiledRule, contexts: Sequence[EventContext], keys: list[int],
-                    kinds: I64, values: npt.NDArray[np.float64]) -> list[int]:
+                    table: I64, values: npt.NDArray[np.float64]) -> list[int]:
         """Rows the rule applies to and may fire on. Large batches are filtered with one
         vectorised threshold test (Python only for the rows over it); for a few events
         numpy's per-call cost is larger than the loop it saves."""
         if len(contexts) < VECTOR_MIN_BATCH:
             return [i for i, ctx in enumerate(contexts) if keys[i] and ctx.kind in compiled.events]
         codes = [_EVENT_CODES[e] for e in compiled.events]
-        mask = np.isin(kinds, codes) & (np.asarray(keys) != 0) & _over(compiled, values)
+        # table rows 0 and 1: the keys and event kinds as arrays (see _arrays)
+        mask = np.isin(table[1], codes) & (table[0] != 0) & _over(compiled, values)
         rows: list[int] = np.flatnonzero(mask).tolist()
         return rows
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.normalize import Normalized
 from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
 from rules.errors import EventError
@@ -35,6 +38,9 @@ class EventContext:
     text: str = ""
     normalized_text: str = ""
     normalized: Normalized | None = None
+    # The normalized text as UTF-32 code points when the single-event path has them,
+    # so the keyword scan does not encode the text a second time.
+    normalized_buf: npt.NDArray[np.uint32] | None = None
     extracted: list[object] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
     shadow_matches: list[Match] = field(default_factory=list)

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract
-from engine.extract_gate import may_extract_batch
+from engine.extract_gate import may_extract_batch, may_extract_one
 from engine.kwscan import encode_batch
 from engine.snapshot import Snapshot
 from engine.types import Action, Decision, Event
@@ -44,6 +46,9 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     with_text = [ctx for ctx in contexts if ctx.text]
     if not with_text:
         return
+    if len(with_text) == 1:
+        _prepare_one(with_text[0], snapshot)
+        return
     texts = [ctx.text for ctx in with_text]
     encoded = encode_batch(texts)
     normalized = snapshot.text_batch.normalize_many(texts, encoded)
@@ -53,6 +58,16 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
         ctx.normalized = result
         if extractable:
             ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
+
+
+def _prepare_one(ctx: EventContext, snapshot: Snapshot) -> None:
+    """The single-event form of :func:`_prepare_texts`: kernels that return ints, and the
+    normalized code points kept for the keyword scan (a batch's setup costs ~10 µs)."""
+    buf = np.frombuffer(ctx.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ctx.normalized, ctx.normalized_buf = snapshot.text_batch.normalize_one(ctx.text, buf)
+    ctx.normalized_text = ctx.normalized.text
+    if may_extract_one(buf):
+        ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:

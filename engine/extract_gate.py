@@ -513,6 +513,19 @@ def _reasons(buf: UInt32Array, starts: Int64Array, table: UInt8Array, flags: UIn
     return out
 
 
+@njit(cache=True, nogil=True)
+def _reasons_one(buf: UInt32Array, table: UInt8Array, flags: UInt8Array,
+                 tld_keys: Int64Array) -> int:
+    # One message: an int comes back, not an array (a returned array costs ~1 µs).
+    n = buf.shape[0]
+    v = np.empty(n, dtype=np.uint8)
+    status = _view(buf, 0, n, table, flags, v)
+    if status >= 0:
+        return status
+    return _conditions(v, n, flags, tld_keys, np.zeros(26, dtype=np.uint8),
+                       np.zeros(26, dtype=np.uint8))
+
+
 # --------------------------------------------------------------------------- API
 
 def reasons(texts: Sequence[str] | None = None, *, buf: UInt32Array | None = None,
@@ -547,6 +560,16 @@ def may_extract_batch(texts: Sequence[str] | None = None, *, buf: UInt32Array | 
     return out
 
 
+def may_extract_one(buf: UInt32Array) -> bool:
+    """:func:`may_extract` for one message already encoded as UTF-32 code points.
+
+    >>> t = "致电95588"
+    >>> may_extract_one(np.frombuffer(t.encode("utf-32-le"), np.uint32))
+    True
+    """
+    return _reasons_one(buf, _TABLE, _FLAGS, _TLD_KEYS) != 0
+
+
 def may_extract(text: str) -> bool:
     """Could :func:`engine.extract.extract` find anything in ``text``? (False: surely not.)
 
@@ -559,3 +582,4 @@ def may_extract(text: str) -> bool:
 def warm() -> None:
     """Compile (or load from cache) the kernel on tiny input."""
     may_extract_batch(["", "一三八 1一2 a.com [dot] x:// vx abcdef +8613800138000", "\u200b"])
+    may_extract_one(np.frombuffer("a.com".encode("utf-32-le"), np.uint32))

@@ -126,7 +126,7 @@ class KeywordMatcher:
             return
         if len(texts) == 1:
             ctx = texts[0]
-            hits = self.scanner.scan(ctx.normalized_text)
+            hits = self.scanner.scan(ctx.normalized_text, ctx.normalized_buf)
             if hits:
                 self._emit(ctx, self._present(hits), shadow)
             return

@@ -138,8 +138,13 @@ class NumberMatcher:
         for index in self.prefix.values():
             index.lookup_longest_prefix(probe)
 
-    def resolve(self, keys: npt.NDArray[np.int64], fields: Sequence[str]) -> list[Combo]:
+    def resolve(self, keys: Sequence[int] | npt.NDArray[np.int64],
+                fields: Sequence[str]) -> list[Combo]:
         """For each (key, field): the rules that decide it, allow already applied."""
+        if len(keys) < SMALL_BATCH:
+            return [self._resolve_one(int(k), f) for k, f in zip(keys, fields, strict=True)]
+        keys = np.asarray(keys, dtype=np.int64)
+        as_ints: list[int] | None = None  # Python ints: cheaper to divide than numpy scalars
         exact = self.exact.lookup(keys).tolist()
         out: list[Combo] = [()] * len(fields)
         need_prefix: dict[str, list[int]] = {}
@@ -149,7 +154,6 @@ class NumberMatcher:
                 out[i] = combo
             else:
                 need_prefix.setdefault(field, []).append(i)
-        as_ints: list[int] | None = None  # Python ints: cheaper to divide than numpy scalars
         for field, positions in need_prefix.items():
             index = self.prefix[field]
             if not len(index):
@@ -163,6 +167,21 @@ class NumberMatcher:
                 if cid >= 0:
                     out[pos] = self._with_allow_first(self.combo_table.combos[cid])
         return out
+
+    def _resolve_one(self, key: int, field: str) -> Combo:
+        """:meth:`resolve` for one key of a small batch: kernel calls that take and return
+        ints, and the prefix table's dict copy where there is one (no arrays built)."""
+        cid = self.exact.get(key)
+        combo = self._for_field(cid, field) if cid >= 0 else ()
+        if combo:
+            return combo
+        table = self.prefix_dict.get(field)
+        if table is not None:
+            cid = self._longest_prefix_py(key, field) if table else -1
+        elif len(self.prefix[field]):
+            query = np.array((key,), dtype=np.int64)
+            cid = int(self.prefix[field].lookup_longest_prefix(query)[0])
+        return self._with_allow_first(self.combo_table.combos[cid]) if cid >= 0 else ()
 
     def _longest_prefix_py(self, key: int, field: str) -> int:
         table, digits = self.prefix_dict[field], len(str(key))
@@ -199,7 +218,7 @@ class NumberMatcher:
                     fields.append("text")
         if not keys:
             return
-        resolved = self.resolve(np.asarray(keys, dtype=np.int64), fields)
+        resolved = self.resolve(keys, fields)
         for (ctx, field, item), key, combo in zip(owners, keys, resolved, strict=True):
             if not combo:
                 continue

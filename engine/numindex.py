@@ -151,6 +151,11 @@ def _lookup_range(t64: Int64Array, t32: Int32Array, nb: np.uint64,
 
 
 @njit(cache=True, nogil=True)
+def _lookup_one(t64: Int64Array, t32: Int32Array, nb: np.uint64, q: np.int64) -> np.int32:
+    return _probe(t64, t32, nb, q)
+
+
+@njit(cache=True, nogil=True)
 def _lookup_serial(t64: Int64Array, t32: Int32Array, nb: np.uint64,
                    queries: Int64Array) -> Int32Array:
     out = np.empty(queries.shape[0], dtype=np.int32)
@@ -269,6 +274,17 @@ class NumberIndex:
                 self._t64, self._t32, self._nb, q, 8)
         return _lookup_serial(self._t64, self._t32, self._nb, q)
 
+    def get(self, key: int) -> int:
+        """Value of one key, -1 where absent: one kernel call that takes and returns ints
+        (a few events' numbers: building and returning arrays would cost more).
+
+        >>> NumberIndex.build(np.array([86110], np.int64), np.array([3], np.int32)).get(86110)
+        3
+        """
+        if self._n == 0 or not 0 <= key < 1 << 63:
+            return -1
+        return int(_lookup_one(self._t64, self._t32, self._nb, np.int64(key)))
+
     def lookup_serial(self, queries: npt.ArrayLike) -> Int32Array:
         """Like :meth:`lookup` but always on one thread (for measuring)."""
         q = np.ascontiguousarray(queries, dtype=np.int64)
@@ -383,4 +399,5 @@ def warm() -> None:
     idx.lookup_serial(q)
     _lookup_parallel(idx._t64, idx._t32, idx._nb, q, 2)
     idx.lookup_longest_prefix(q)
+    idx.get(86170)
     _length_mask(q)

@@ -152,8 +152,34 @@ class BatchNormalizer:
                 out.append(self.normalizer.normalize(text))
         return out
 
+    def normalize_one(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array | None]:
+        """``normalizer.normalize(text)`` for one message, and the normalized text's code
+        points when the fast path produced them (else None), for the keyword scan to reuse.
+
+        ``buf`` is ``text`` as UTF-32 code points (``np.frombuffer(text.encode(
+        "utf-32-le", "surrogatepass"), np.uint32)``). The single-event path: one kernel
+        call that returns an int, where ``normalize_many`` costs a batch's setup.
+
+        >>> from engine.normalize import NormalizeSettings, Normalizer
+        >>> import numpy as np
+        >>> bn = BatchNormalizer(Normalizer(NormalizeSettings()))
+        >>> t = "ＶＸ加我"
+        >>> bn.normalize_one(t, np.frombuffer(t.encode("utf-32-le"), np.uint32))[0].text
+        'vx加我'
+        """
+        out = np.empty_like(buf)
+        kind = _fold_one(buf, out, self._fold, self._classes, self._key_buf, self._key_starts,
+                         self._rules)
+        if kind == UNCHANGED:
+            return Normalized(text, range(len(text)), (), len(text)), buf
+        if kind == FOLDED:
+            folded = out.tobytes().decode("utf-32-le", "surrogatepass")
+            return Normalized(folded, range(len(folded)), (), len(text)), out
+        return self.normalizer.normalize(text), None
+
     def warm(self) -> None:
         self.normalize_many(["warm 刷 单", "ＶＸ"])
+        self.normalize_one("ＶＸ", np.frombuffer("ＶＸ".encode("utf-32-le"), np.uint32))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -233,30 +259,46 @@ def _key_at(t: UInt32Array, i: int, key_buf: UInt32Array, key_starts: Int64Array
 
 
 @njit(cache=True, nogil=True)
+def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int32Array,
+                  classes: UInt8Array, key_buf: UInt32Array, key_starts: Int64Array,
+                  rules: npt.NDArray[np.bool_]) -> int:
+    """Fold ``buf[a:b]`` into ``out[a:b]``; return the message's outcome."""
+    size = len(fold)
+    kind = UNCHANGED
+    for i in range(a, b):
+        c = buf[i]
+        if c >= size:
+            kind = EXACT
+            break
+        f = np.uint32(fold[c])
+        if (classes[c] & _EXACT_BIT) != 0 or (classes[f] & _EXACT_BIT) != 0:
+            kind = EXACT
+            break
+        if f != c:
+            kind = FOLDED
+        out[i] = f
+    if kind != EXACT and _needs_exact(out[a:b], classes, key_buf, key_starts, rules):
+        kind = EXACT
+    if kind == EXACT:
+        out[a:b] = buf[a:b]  # keep the buffer decodable; the exact path redoes it
+    return kind
+
+
+@njit(cache=True, nogil=True)
 def _fold_batch(buf: UInt32Array, starts: Int64Array, fold: Int32Array, classes: UInt8Array,
                 key_buf: UInt32Array, key_starts: Int64Array,
                 rules: npt.NDArray[np.bool_]) -> tuple[UInt32Array, UInt8Array]:
     out = np.empty_like(buf)
     outcome = np.zeros(len(starts) - 1, dtype=np.uint8)
-    size = len(fold)
     for m in range(len(starts) - 1):
-        a, b = starts[m], starts[m + 1]
-        kind = 0
-        for i in range(a, b):
-            c = buf[i]
-            if c >= size:
-                kind = 2
-                break
-            f = np.uint32(fold[c])
-            if (classes[c] & _EXACT_BIT) != 0 or (classes[f] & _EXACT_BIT) != 0:
-                kind = 2
-                break
-            if f != c:
-                kind = 1
-            out[i] = f
-        if kind != 2 and _needs_exact(out[a:b], classes, key_buf, key_starts, rules):
-            kind = 2
-        if kind == 2:
-            out[a:b] = buf[a:b]  # keep the buffer decodable; the exact path redoes it
-        outcome[m] = kind
+        outcome[m] = _fold_message(buf, out, starts[m], starts[m + 1], fold, classes, key_buf,
+                                   key_starts, rules)
     return out, outcome
+
+
+@njit(cache=True, nogil=True)
+def _fold_one(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UInt8Array,
+              key_buf: UInt32Array, key_starts: Int64Array,
+              rules: npt.NDArray[np.bool_]) -> int:
+    # A single message: an int comes back, not arrays (a returned array costs ~1 µs).
+    return _fold_message(buf, out, 0, len(buf), fold, classes, key_buf, key_starts, rules)

@@ -332,11 +332,33 @@ class VelocityState:
                 return self._kernel(b, keys, kinds, aux, times_ms, True)
             finally:
                 self._release()
+        return self._kernel(self._read_binding(columns), keys, kinds, aux, times_ms, False)
+
+    def record_and_query_one(self, columns: tuple[ColumnSpec, ...], key: int, kind: int,
+                             aux: int, time_ms: int, record: bool) -> list[float]:
+        """:meth:`record_and_query` for one event given as ints: its values, one per column."""
+        if record:
+            self._acquire()
+            try:
+                return self._kernel_one(self._binding(columns), key, kind, aux, time_ms, True)
+            finally:
+                self._release()
+        return self._kernel_one(self._read_binding(columns), key, kind, aux, time_ms, False)
+
+    def _read_binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
         found = self._bindings.get(columns)
         if found is None or found.generation != int(self.header[_GEN]):
             with self._locked():
                 found = self._binding(columns)
-        return self._kernel(found, keys, kinds, aux, times_ms, False)
+        return found
+
+    def _kernel_one(self, b: _Binding, key: int, kind: int, aux: int, time_ms: int,
+                    record: bool) -> list[float]:
+        row: list[float] = vk.record_and_query_one(
+            self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head, self.bits, self.tags,
+            key, kind, aux, time_ms, b.col_type, b.col_index, b.col_len, b.col_param,
+            record).tolist()
+        return row
 
     def _kernel(self, b: _Binding, keys: I64, kinds: I64, aux: I64, times_ms: I64,
                 record: bool) -> npt.NDArray[np.float64]:
@@ -390,42 +412,63 @@ class VelocityMatcher:
     def warm(self) -> None:
         warm()
 
+    @staticmethod
+    def _event_row(ctx: EventContext, now: int) -> tuple[int, int, int, int]:
+        """The kernel's input for one event: key, kind code, aux, time; refuses a bad time."""
+        ts = ctx.event.timestamp_ms or now
+        if ts > now + MAX_FUTURE_MS:
+            raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
+                             f"{(ts - now) // 1000} s ahead of the server clock (at most "
+                             f"{MAX_FUTURE_MS // 1000} s; 0 means now)")
+        if ts < now - MAX_AGE_MS:
+            raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
+                             f"{(now - ts) // 3_600_000} h old (at most "
+                             f"{MAX_AGE_MS // 3_600_000} h; 0 means now)")
+        kind = ctx.kind
+        # Alphanumeric senders have no number key (0: not counted).
+        key = ctx.numbers.get("sender" if kind == "message" else "caller", 0)
+        if isinstance(ctx.event, CallEndedEvent):
+            aux = ctx.event.duration_ms
+        elif kind == "call":
+            aux = ctx.numbers["callee"]
+        else:
+            aux = 0
+        return key, _EVENT_CODES.get(kind, -1), aux, ts
+
     def _arrays(self, contexts: Sequence[EventContext]) -> tuple[list[int], I64]:
         """Each event's caller / sender key (a list), and the kernel's input columns:
         rows keys, kinds, aux, times. Built as lists and converted once: numpy's
         per-element writes cost more than the rest of a single decision's velocity work."""
         now = time.time_ns() // 1_000_000
-        keys: list[int] = []
-        kinds: list[int] = []
-        aux: list[int] = []
-        times: list[int] = []
-        for ctx in contexts:
-            ts = ctx.event.timestamp_ms or now
-            if ts > now + MAX_FUTURE_MS:
-                raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
-                                 f"{(ts - now) // 1000} s ahead of the server clock (at most "
-                                 f"{MAX_FUTURE_MS // 1000} s; 0 means now)")
-            if ts < now - MAX_AGE_MS:
-                raise EventError("timestamp_ms", f"event {ctx.event.event_id!r} is "
-                                 f"{(now - ts) // 3_600_000} h old (at most "
-                                 f"{MAX_AGE_MS // 3_600_000} h; 0 means now)")
-            times.append(ts)
-            kind = ctx.kind
-            # Alphanumeric senders have no number key (0: not counted).
-            keys.append(ctx.numbers.get("sender" if kind == "message" else "caller", 0))
-            kinds.append(_EVENT_CODES.get(kind, -1))
-            if isinstance(ctx.event, CallEndedEvent):
-                aux.append(ctx.event.duration_ms)
-            elif kind == "call":
-                aux.append(ctx.numbers["callee"])
-            else:
-                aux.append(0)
-        return keys, np.array((keys, kinds, aux, times), dtype=np.int64)
+        keys, kinds, aux, times = zip(*(self._event_row(ctx, now) for ctx in contexts),
+                                      strict=True)
+        return list(keys), np.array((keys, kinds, aux, times), dtype=np.int64)
+
+    def _match_one(self, ctx: EventContext, state: VelocityState, shadow: bool) -> None:
+        """One event: ints into the kernel, a list back, and only the rules for its kind."""
+        key, kind, aux, ts = self._event_row(ctx, time.time_ns() // 1_000_000)
+        row = state.record_and_query_one(self.columns, key, kind, aux, ts, self.record)
+        if not key:
+            return
+        for compiled in self.rules:
+            if ctx.kind in compiled.events:
+                self._report(ctx, compiled, _fires(compiled, row), shadow)
+
+    @staticmethod
+    def _report(ctx: EventContext, compiled: _CompiledRule, matched: str, shadow: bool) -> None:
+        if matched:
+            m = compiled.rule.meta
+            sink = ctx.shadow_matches if shadow else ctx.matches
+            field_name = "sender" if ctx.kind == "message" else "caller"
+            sink.append(Match(m.id, m.kind, m.category, field_name, matched, m.action, m.score))
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
         state = velocity_state(contexts[0].runtime) if contexts else None
         if state is None:
             return  # no runtime: velocity is off (documented), nothing is counted
+        if len(contexts) == 1:
+            self._match_one(contexts[0], state, shadow)
+            return
         keys, table = self._arrays(contexts)  # may refuse before any update
         values = state.record_and_query(self.columns, table[0], table[1], table[2], table[3],
                                         self.record)
@@ -433,14 +476,7 @@ class VelocityMatcher:
         rows = values.tolist() if len(contexts) < VECTOR_MIN_BATCH else values
         for compiled in self.rules:
             for i in self._candidates(compiled, contexts, keys, table, values):
-                ctx = contexts[i]
-                matched = _fires(compiled, rows[i])
-                if matched:
-                    m = compiled.rule.meta
-                    sink = ctx.shadow_matches if shadow else ctx.matches
-                    field_name = "sender" if ctx.kind == "message" else "caller"
-                    sink.append(Match(m.id, m.kind, m.category, field_name, matched,
-                                      m.action, m.score))
+                self._report(contexts[i], compiled, _fires(compiled, rows[i]), shadow)
 
     @staticmethod
     def _candidates(compiled: _CompiledRule, contexts: Sequence[EventContext], keys: list[int],
@@ -472,18 +508,17 @@ def _over(compiled: _CompiledRule, values: npt.NDArray[np.float64]) -> npt.NDArr
 def _fires(compiled: _CompiledRule, row: Sequence[float] | npt.NDArray[np.float64]) -> str:
     """What the rule saw, if it fires; '' otherwise."""
     r = compiled.rule
-    window = f"{r.window_seconds} s"
     if r.metric == "short_call_share":
         ended, short = row[compiled.cols[0]], row[compiled.cols[1]]
         if ended < r.min_calls or short / ended <= r.threshold:
             return ""
         return (f"{short / ended:.0%} of {ended:.0f} calls under {r.short_call_seconds} s "
-                f"in {window} (> {r.threshold:.0%})")
+                f"in {r.window_seconds} s (> {r.threshold:.0%})")
     value = row[compiled.cols[0]]
-    if value <= r.threshold:
+    if value <= r.threshold:  # most events: tested before any text is formatted
         return ""
     what = {"calls": "calls", "distinct_callees": "distinct callees", "sms": "SMS"}[r.metric]
-    return f"{value:.0f} {what} in {window} (> {r.threshold:.0f})"
+    return f"{value:.0f} {what} in {r.window_seconds} s (> {r.threshold:.0f})"
 
 
 def _check_limits(rules: Sequence[VelocityRule]) -> None:
@@ -529,6 +564,7 @@ def warm() -> None:
     one = np.ones(1, dtype=np.int64)
     for record in (True, False):
         _WARM[0].record_and_query(cols, one, one - 1, one, one * 10**12, record)
+        _WARM[0].record_and_query_one(cols, 1, 0, 1, 10**12, record)
 
 
 def replica_for(caller: str, replicas: Sequence[str], default_cc: str = "86") -> str:

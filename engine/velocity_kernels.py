@@ -118,6 +118,22 @@ def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: i
 
 
 @njit(cache=True, nogil=True)
+def record_and_query_one(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
+                         key, kind, aux, ms,
+                         col_type, col_index, col_len, col_param, record):  # pragma: no cover
+    """:func:`record_and_query` for one event given as ints: its row of values.
+
+    The single-decision path: building four one-element arrays in Python costs
+    more than this event's counting.
+    """
+    one = np.empty(1, dtype=np.int64)
+    ev_key, ev_kind, ev_aux, ev_ms = one.copy(), one.copy(), one.copy(), one.copy()
+    ev_key[0], ev_kind[0], ev_aux[0], ev_ms[0] = key, kind, aux, ms
+    return record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags, ev_key, ev_kind,
+                            ev_aux, ev_ms, col_type, col_index, col_len, col_param, record)[0]
+
+
+@njit(cache=True, nogil=True)
 def _record_one(cnt_head, cnt, dst_head, bits, slot, ctype, col, sub,  # type: ignore[no-untyped-def]
                 kind, aux, param, n_bits):  # pragma: no cover
     if ctype == T_DISTINCT:

@@ -79,6 +79,33 @@ def test_batch_equals_single(snap: Snapshot) -> None:
     assert batch == [decide(snap, e) for e in events]
 
 
+def test_single_event_path_equals_the_batch_path(snap: Snapshot) -> None:
+    """``decide`` takes its own single-event path (kernels that return ints, reused code
+    points); over disguised texts, URLs, numbers in text, repeated senders (velocity) and
+    calls it must decide exactly what ``decide_batch`` decides, state included."""
+    from engine.velocity import VelocityState
+    from tests.evasion_table import EXTRACT_CASES, NORMALIZE_CASES
+
+    texts = [t for _, t, _ in NORMALIZE_CASES] + [t for _, t, _, _ in EXTRACT_CASES] + [
+        FRAUD, "有问题请致电 170-1234-5678 联系", "加我微信 abc12345 领取补贴", "",
+        "兼职刷 单，日结佣金，安 全 账 户", "\U0001f600 中奖了 ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ"]
+    events: list[MessageEvent | CallEvent | CallEndedEvent] = [
+        sms(t, sender=f"1391234{i % 7:04d}", mid=f"m{i}") for i, t in enumerate(texts)]
+    events += [CallEvent(f"c{i}", "17012345678", f"1380013{i:04d}", Ingress.INTERNATIONAL)
+               for i in range(40)]
+    events += [CallEndedEvent(f"c{i}", "17012345678", f"1380013{i:04d}", duration_ms=3000)
+               for i in range(40)]
+    single_state, batch_state = VelocityState.create_local(), VelocityState.create_local()
+    try:
+        one_by_one = [decide(snap, e, single_state) for e in events]
+        batched = decide_batch(snap, events, batch_state)
+    finally:
+        single_state.close()
+        batch_state.close()
+    assert one_by_one == batched
+    assert sum(1 for d in one_by_one if d.matches) > len(events) // 3  # the corpus bites
+
+
 @pytest.mark.parametrize(("event", "field"), [
     (MessageEvent("m", "", "13800138000", "hi"), "sender"),
     (MessageEvent("m", "13912345678", "", "hi"), "recipient"),

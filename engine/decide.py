@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.context import PARTY_FIELDS, EventContext, build_context
-from engine.extract import extract
+from engine.extract import extract, extract_many
 from engine.extract_gate import may_extract_batch, may_extract_one
 from engine.kwscan import encode_batch
 from engine.snapshot import Snapshot
@@ -53,11 +53,14 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     encoded = encode_batch(texts)
     normalized = snapshot.text_batch.normalize_many(texts, encoded)
     may_extract = may_extract_batch(buf=encoded[0], starts=encoded[1]).tolist()
-    for ctx, result, extractable in zip(with_text, normalized, may_extract, strict=True):
+    for ctx, result in zip(with_text, normalized, strict=True):
         ctx.normalized_text = result.text
         ctx.normalized = result
-        if extractable:
-            ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
+    to_extract = [ctx for ctx, extractable in zip(with_text, may_extract, strict=True)
+                  if extractable]
+    found = extract_many([ctx.text for ctx in to_extract], snapshot.default_cc)
+    for ctx, items in zip(to_extract, found, strict=True):
+        ctx.extracted = list(items)
 
 
 def _prepare_one(ctx: EventContext, snapshot: Snapshot) -> None:

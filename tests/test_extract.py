@@ -151,6 +151,44 @@ def test_candidate_scan_finds_exactly_what_finditer_finds() -> None:
         assert [(m.span(), m.lastgroup) for m in _candidate_matches(view)] == expected, view
 
 
+def test_start_kernel_keeps_every_position_where_the_pattern_matches() -> None:
+    """Stronger than the finditer check: at EVERY offset where ``_PATTERN`` matches (also
+    inside what finditer skips over), :mod:`engine.extract_starts` must keep the offset,
+    on fuzzed views, fuzzed raw text (any ``\\d``, upper case) and the evasion table."""
+    import numpy as np
+
+    from engine.extract import _PATTERN, _view_of
+    from engine.extract_starts import start_positions_batch, start_positions_one
+    from engine.kwscan import encode_batch
+    from tests.evasion_table import EXTRACT_CASES
+    from tests.test_extract_gate import fuzz_text
+
+    rng = random.Random(9)
+    texts = ["".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randrange(1, 12)))
+             for _ in range(6_000)]
+    texts += [fuzz_text(rng) for _ in range(6_000)] + [t for _, t, _, _ in EXTRACT_CASES]
+    views = [v for t in texts for v in (t, t.lower(), _view_of(t)[0])]
+    offsets, bounds = start_positions_batch(*encode_batch(views))
+    for i, view in enumerate(views):
+        kept = offsets[bounds[i]:bounds[i + 1]].tolist()
+        one = start_positions_one(np.frombuffer(view.encode("utf-32-le", "surrogatepass"),
+                                                np.uint32)).tolist()
+        assert one == kept, view
+        matching = [p for p in range(len(view)) if _PATTERN.match(view, p)]
+        assert set(matching) <= set(kept), (view, sorted(set(matching) - set(kept)))
+
+
+def test_extract_many_equals_extract() -> None:
+    from engine.extract import extract_many
+    from tests.evasion_table import EXTRACT_CASES
+    from tests.test_extract_gate import fuzz_text
+
+    rng = random.Random(3)
+    texts = [t for _, t, _, _ in EXTRACT_CASES] + [fuzz_text(rng) for _ in range(3_000)]
+    assert extract_many(texts) == [extract(t) for t in texts]
+    assert extract_many([]) == []
+
+
 def test_prefix_tree_tld_pattern_matches_the_flat_alternation() -> None:
     """``_TLD`` is built as a prefix tree (one step per character instead of one per TLD);
     it must match exactly the spans the flat ``a|b|c`` alternation of every TLD matches."""

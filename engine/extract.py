@@ -374,7 +374,7 @@ def extract_many(texts: Sequence[str], default_cc: str = "86") -> list[list[Extr
     candidate positions (:mod:`engine.extract_starts`).
 
     >>> [[e.value for e in found] for found in extract_many(["致电 95588", "没有"])]
-    [['95588'], []]
+    [['8695588'], []]
     """
     views = [_view_of(t) for t in texts]
     offsets, bounds = start_positions_batch(*encode_batch([v for v, _ in views]))

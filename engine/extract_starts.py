@@ -26,7 +26,7 @@ and ``extract`` finds exactly what trying every position finds.
 >>> view = "请加vx abc123 或访问 www.a.com 价格 88 元"
 >>> buf = np.frombuffer(view.encode("utf-32-le"), np.uint32)
 >>> [view[p:p + 3] for p in start_positions_one(buf).tolist()]
-['vx ', 'www', 'a.c']
+['加vx', 'vx ', 'www', 'a.c']
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def start_positions_batch(buf: UInt32Array, starts: Int64Array) -> tuple[Int32Ar
     >>> from engine.kwscan import encode_batch
     >>> offsets, bounds = start_positions_batch(*encode_batch(["今天 88 元", "qq 12345"]))
     >>> offsets.tolist(), bounds.tolist()
-    ([0], [0, 0, 1])
+    ([0, 3], [0, 0, 2])
     """
     return _starts_batch(buf, starts, _CLASSES, _CUE_NEXT)
 

@@ -48,9 +48,11 @@ class EventContext:
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalized text back to the original text."""
-        if self.normalized is None:
-            return start, end
-        return self.normalized.span_in_original(start, end)
+        normalized = self.normalized
+        if normalized is None or (type(normalized.origin) is range and not normalized.ends
+                                  and end <= len(normalized.text)):
+            return start, end  # most text: normalizing kept every offset (range(len))
+        return normalized.span_in_original(start, end)
 
 
 def _check_id(value: str, name: str) -> None:

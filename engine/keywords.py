@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import groupby
-from operator import itemgetter
 
 from engine.context import EventContext
 from engine.kwscan import KeywordScanner
@@ -99,13 +97,19 @@ class KeywordMatcher:
         self.scanner.scan_batch(["warm", "up"])
 
     def _emit(self, ctx: EventContext, present: dict[int, tuple[int, int]], shadow: bool) -> None:
-        candidates = sorted({r for t in present for r in self.triggers[t]})
+        only: tuple[int, int] | None = None  # the span, when a single term is present
+        if len(present) == 1:  # the common case: its rules, in order, are its triggers
+            ((term, only),) = present.items()
+            candidates: Sequence[int] = self.triggers[term]
+        else:
+            candidates = sorted({r for t in present for r in self.triggers[t]})
         sink = ctx.shadow_matches if shadow else ctx.matches
         for index in candidates:
             rule = self.rules[index]
             if not rule.fires(present):
                 continue
-            _, start, end = rule.first_hit(present)
+            # A single present term triggered the rule, so it is the rule's first hit.
+            start, end = only if only is not None else rule.first_hit(present)[1:]
             o_start, o_end = ctx.original_span(start, end)
             m = rule.meta
             sink.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
@@ -133,10 +137,20 @@ class KeywordMatcher:
         msg, term, end = self.scanner.scan_batch([c.normalized_text for c in texts])
         if not len(msg):
             return
-        # Rows are sorted by (message, end, term): one pass, one group per message.
-        rows = zip(msg.tolist(), term.tolist(), end.tolist(), strict=True)
-        for m, group in groupby(rows, key=itemgetter(0)):
-            self._emit(texts[m], self._present((t, e) for _, t, e in group), shadow)
+        # Rows are sorted by (message, end, term): one pass, one group per message, a
+        # plain loop (groupby and nested generators cost more than the work).
+        msgs, terms, ends = msg.tolist(), term.tolist(), end.tolist()
+        lengths = self.term_lengths
+        i, n = 0, len(msgs)
+        while i < n:
+            m = msgs[i]
+            present: dict[int, tuple[int, int]] = {}
+            while i < n and msgs[i] == m:
+                t = terms[i]
+                if t not in present:  # each term's first (earliest-ending) occurrence
+                    present[t] = (ends[i] - lengths[t], ends[i])
+                i += 1
+            self._emit(texts[m], present, shadow)
 
 
 def _build(inp: CompileInput) -> KeywordMatcher | None:

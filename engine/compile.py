@@ -29,7 +29,7 @@ import engine.domains
 import engine.keywords
 import engine.numbers
 import engine.velocity  # noqa: F401  (each registers its matcher)
-from engine import extract_gate, extract_starts, kwscan, numindex
+from engine import extract, extract_gate, extract_starts, kwscan, numindex
 from engine.matchers import MATCHERS, CompileInput, Matcher
 from engine.normalize import Normalizer, NormalizeSettings
 from engine.snapshot import Snapshot
@@ -54,6 +54,7 @@ def warm_kernels() -> None:
     kwscan.warm()
     extract_gate.warm()
     extract_starts.warm()
+    extract.warm()
     listfile.warm()
 
 

@@ -33,7 +33,6 @@ from engine.snapshot import Snapshot
 from engine.types import Action, Decision, Event
 from rules.errors import EventError
 
-
 #: Batches this small are decided event by event on the single-event path: a batch's
 #: numpy setup costs more than it saves below ~3 events (measured in-process).
 SINGLE_PATH_MAX = 2

@@ -35,13 +35,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from itertools import product
 from typing import Protocol
 
 import numpy as np
 import phonenumbers
 
-from engine.extract_starts import start_positions_batch, start_positions_one
+from engine.extract_starts import (
+    VIEW_CN,
+    VIEW_INVISIBLE,
+    ViewTables,
+    start_positions_one,
+    views_and_starts,
+)
 from engine.kwscan import encode_batch
 from engine.types import record
 from rules.domains import normalize_domain
@@ -371,17 +378,46 @@ def extract(text: str, default_cc: str = "86") -> list[Extracted]:
 
 def extract_many(texts: Sequence[str], default_cc: str = "86") -> list[list[Extracted]]:
     """``[extract(t, default_cc) for t in texts]``, with one kernel call for the batch's
-    candidate positions (:mod:`engine.extract_starts`).
+    views and candidate positions (:func:`engine.extract_starts.views_and_starts`).
 
     >>> [[e.value for e in found] for found in extract_many(["致电 95588", "没有"])]
     [['8695588'], []]
     """
-    views = [_view_of(t) for t in texts]
-    offsets, bounds = start_positions_batch(*encode_batch([v for v, _ in views]))
-    at, b = offsets.tolist(), bounds.tolist()
-    return [_extract_view(text, view, origin, default_cc,
-                          _matches_at(view, at[b[i]:b[i + 1]]))
-            for i, (text, (view, origin)) in enumerate(zip(texts, views, strict=True))]
+    if not texts:
+        return []
+    view_buf, view_starts, origin, removed, offsets, bounds = views_and_starts(
+        *encode_batch(texts), _view_tables())
+    decoded = view_buf.tobytes().decode("utf-32-le", "surrogatepass")
+    vs, at, b, gaps = view_starts.tolist(), offsets.tolist(), bounds.tolist(), removed.tolist()
+    out = []
+    for i, text in enumerate(texts):
+        view = decoded[vs[i]:vs[i + 1]]
+        kept = origin[vs[i]:vs[i + 1]].tolist() if gaps[i] else None
+        out.append(_extract_view(text, view, kept, default_cc,
+                                 _matches_at(view, at[b[i]:b[i + 1]])))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _view_tables() -> ViewTables:
+    """The view (``_view_of``) as the arrays of the batch kernel, from the same tables."""
+    fold = np.arange(0x30000, dtype=np.int32)  # _VIEW covers code points below 0x30000
+    for cp, to in _VIEW.items():
+        fold[cp] = ord(to)
+    bits = np.zeros(0x110000, dtype=np.uint8)
+    numeral = np.zeros(0x10000, dtype=np.int32)
+    for c in _CN_CLASS:
+        bits[ord(c)] |= VIEW_CN
+        numeral[ord(c)] = ord(c.translate(_CN_TABLE))
+    every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp < 0xE000)
+    for m in _INVISIBLE_RE.finditer(every):
+        bits[ord(m.group())] |= VIEW_INVISIBLE
+    return ViewTables(fold, bits, numeral)
+
+
+def warm() -> None:
+    """Build the view tables and compile (or load) the batch kernels."""
+    extract_many(["ｗｗｗ.a.com 一三八\u200b 1一2 +86 138 0013 8000", ""])
 
 
 def _view_of(text: str) -> tuple[str, list[int] | None]:

@@ -178,6 +178,34 @@ def test_start_kernel_keeps_every_position_where_the_pattern_matches() -> None:
         assert set(matching) <= set(kept), (view, sorted(set(matching) - set(kept)))
 
 
+def test_batch_views_equal_the_python_view() -> None:
+    """The batch kernel's views, offset maps and candidate offsets are exactly
+    ``_view_of``'s and ``start_positions_one``'s, text by text."""
+    import numpy as np
+
+    from engine.extract import _view_of, _view_tables
+    from engine.extract_starts import start_positions_one, views_and_starts
+    from engine.kwscan import encode_batch
+    from tests.evasion_table import EXTRACT_CASES
+    from tests.test_extract_gate import fuzz_text
+
+    rng = random.Random(4)
+    texts = [t for _, t, _, _ in EXTRACT_CASES] + [fuzz_text(rng) for _ in range(4_000)] + [
+        "", "一", "1一2一3", "１一２", "一三八\u200b零零", "零一二三四五六七八九",
+        "\ud800x\U0001d7cf", "\u200b\u200b", "a\U000e0041b", "壹贰叁 肆伍 陆陸柒捌玖幺"]
+    view_buf, view_starts, origin, removed, offsets, bounds = views_and_starts(
+        *encode_batch(texts), _view_tables())
+    decoded = view_buf.tobytes().decode("utf-32-le", "surrogatepass")
+    for i, text in enumerate(texts):
+        view, kept = _view_of(text)
+        a, b = int(view_starts[i]), int(view_starts[i + 1])
+        assert decoded[a:b] == view, text
+        assert (origin[a:b].tolist() if removed[i] else None) == kept, text
+        one = start_positions_one(np.frombuffer(view.encode("utf-32-le", "surrogatepass"),
+                                                np.uint32))
+        assert offsets[bounds[i]:bounds[i + 1]].tolist() == one.tolist(), text
+
+
 def test_extract_many_equals_extract() -> None:
     from engine.extract import extract_many
     from tests.evasion_table import EXTRACT_CASES

@@ -200,7 +200,34 @@ class NumberMatcher:
         allowed = tuple(i for i in combo if self.metas[i].action == "allow")
         return allowed or combo
 
+    def _report(self, ctx: EventContext, field: str, key: int, item: object, combo: Combo,
+                shadow: bool) -> None:
+        sink = ctx.shadow_matches if shadow else ctx.matches
+        shown, start, end = f"+{key}", -1, -1
+        if item is not None:
+            shown, start, end = item.raw, item.start, item.end  # type: ignore[attr-defined]
+        for i in combo:
+            m = self.metas[i]
+            sink.append(Match(m.id, m.kind, m.category, field, shown, m.action, m.score,
+                              start, end))
+
+    def _match_one(self, ctx: EventContext, shadow: bool) -> None:
+        """One event: each number resolved on its own (no lists of owners, keys, fields)."""
+        for field, key in ctx.numbers.items():
+            combo = self._resolve_one(key, field)
+            if combo:
+                self._report(ctx, field, key, None, combo, shadow)
+        for item in ctx.extracted:
+            if getattr(item, "kind", "") == "phone":
+                key = int(item.value)  # type: ignore[attr-defined]
+                combo = self._resolve_one(key, "text")
+                if combo:
+                    self._report(ctx, "text", key, item, combo, shadow)
+
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
+        if len(contexts) == 1:
+            self._match_one(contexts[0], shadow)
+            return
         # (context, field, phone item or None) per key; the shown text is built only
         # for the few keys that match.
         owners: list[tuple[EventContext, str, object]] = []
@@ -220,16 +247,8 @@ class NumberMatcher:
             return
         resolved = self.resolve(keys, fields)
         for (ctx, field, item), key, combo in zip(owners, keys, resolved, strict=True):
-            if not combo:
-                continue
-            sink = ctx.shadow_matches if shadow else ctx.matches
-            shown, start, end = f"+{key}", -1, -1
-            if item is not None:
-                shown, start, end = item.raw, item.start, item.end  # type: ignore[attr-defined]
-            for i in combo:
-                m = self.metas[i]
-                sink.append(Match(m.id, m.kind, m.category, field, shown, m.action, m.score,
-                                  start, end))
+            if combo:
+                self._report(ctx, field, key, item, combo, shadow)
 
 
 def _build(inp: CompileInput) -> NumberMatcher | None:

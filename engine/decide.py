@@ -33,10 +33,6 @@ from engine.snapshot import Snapshot
 from engine.types import Action, Decision, Event
 from rules.errors import EventError
 
-#: Batches this small are decided event by event on the single-event path: a batch's
-#: numpy setup costs more than it saves below ~3 events (measured in-process).
-SINGLE_PATH_MAX = 2
-
 
 def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     """Normalize and extract the text of every event that has some, a batch at a time.
@@ -135,6 +131,4 @@ def decide_batch(snapshot: Snapshot, events: Sequence[Event],
             raise EventError(f"events[{i}].{exc.field}", exc.reason) from None
         ctx.runtime = runtime
         contexts.append(ctx)
-    if len(contexts) <= SINGLE_PATH_MAX:  # what the coalescer hands over at light load
-        return [_run([ctx], snapshot)[0] for ctx in contexts]
     return _run(contexts, snapshot)

@@ -447,9 +447,9 @@ class VelocityMatcher:
     def _match_one(self, ctx: EventContext, state: VelocityState, shadow: bool) -> None:
         """One event: ints into the kernel, a list back, and only the rules for its kind."""
         key, kind, aux, ts = self._event_row(ctx, time.time_ns() // 1_000_000)
-        row = state.record_and_query_one(self.columns, key, kind, aux, ts, self.record)
         if not key:
-            return
+            return  # an alphanumeric sender: nothing is counted (the kernel skips key 0)
+        row = state.record_and_query_one(self.columns, key, kind, aux, ts, self.record)
         for compiled in self.rules:
             if ctx.kind in compiled.events:
                 self._report(ctx, compiled, _fires(compiled, row), shadow)

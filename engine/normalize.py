@@ -389,9 +389,11 @@ class Normalizer:
 
     def normalize(self, text: str) -> Normalized:
         """Normalize one message; offsets map back to ``text``."""
-        n = len(text)
-        if self._trad is not None and self._trad.search(text) is not None:
-            text = self._phrase_t2s(text)
+        return self.normalize_simplified(self.to_simplified(text), len(text))
+
+    def normalize_simplified(self, text: str, n: int) -> Normalized:
+        """:meth:`normalize` after its first step: ``text`` is ``to_simplified(original)``
+        (the same length ``n``), for callers that converted it already."""
         t = text
         if self._touch is not None and self._touch.search(text) is not None:
             t = t.translate(self._bmp_table)
@@ -439,6 +441,17 @@ class Normalizer:
         if origin is None:
             return Normalized(t, range(len(t)), (), n)
         return Normalized(t, origin, ends or (), n)
+
+    def to_simplified(self, text: str) -> str:
+        """The first step of :meth:`normalize` alone: OpenCC's phrase conversion when
+        ``text`` holds a traditional character (``t2s`` on), else ``text`` itself.
+
+        >>> Normalizer(NormalizeSettings()).to_simplified("這個電話")
+        '这个电话'
+        """
+        if self._trad is not None and self._trad.search(text) is not None:
+            return self._phrase_t2s(text)
+        return text
 
     def fold_tables(self) -> FoldTables:
         """The per-character fold and the context triggers, for batch kernels

@@ -149,8 +149,27 @@ class BatchNormalizer:
                 t = decoded[bounds[i]:bounds[i + 1]]
                 out.append(Normalized(t, range(len(t)), (), len(text)))
             else:
-                out.append(self.normalizer.normalize(text))
+                out.append(self._exact(text)[0])
         return out
+
+    def _exact(self, text: str) -> tuple[Normalized, UInt32Array | None]:
+        """A message the fold sent to the exact path. When traditional characters were
+        its only reason, OpenCC's phrase step (C) and a second fold of the converted
+        text finish it: ``normalize(text)`` is ``normalize(to_simplified(text))`` (the
+        same length), and the fold agrees with ``normalize`` on any text it does not
+        send to the exact path. Otherwise: ``Normalizer.normalize`` itself."""
+        simplified = self.normalizer.to_simplified(text)
+        if simplified != text:
+            buf = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
+            out = np.empty_like(buf)
+            kind = _fold_one(buf, out, self._fold, self._classes, self._key_buf,
+                             self._key_starts, self._rules)
+            if kind == UNCHANGED:
+                return Normalized(simplified, range(len(simplified)), (), len(text)), buf
+            if kind == FOLDED:
+                folded = out.tobytes().decode("utf-32-le", "surrogatepass")
+                return Normalized(folded, range(len(folded)), (), len(text)), out
+        return self.normalizer.normalize_simplified(simplified, len(text)), None
 
     def normalize_one(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array | None]:
         """``normalizer.normalize(text)`` for one message, and the normalized text's code
@@ -175,7 +194,7 @@ class BatchNormalizer:
         if kind == FOLDED:
             folded = out.tobytes().decode("utf-32-le", "surrogatepass")
             return Normalized(folded, range(len(folded)), (), len(text)), out
-        return self.normalizer.normalize(text), None
+        return self._exact(text)
 
     def warm(self) -> None:
         self.normalize_many(["warm 刷 单", "ＶＸ"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import fields, replace
 
+import numpy as np
 import pytest
 
 from engine.normalize import Normalized, Normalizer, NormalizeSettings
@@ -23,6 +24,7 @@ _PIECES = [
     "\u200b", "\u200d", "\ufeff", "\u0332", "\u3164", "驗證", "貸款", "乾淨", "歀", "薇信",
     "V信", "扌是", "代款", "菠菜", "\n", "\t", "【", "】", "(", ")", "𝐕", "𝟏", "\U00020000",
     "全.产.权", "红、黄、蓝", "验 证 码", "a b c", "3.5 元", "ﬁ", "…", "Ⅻ",
+    "這個", "電話號碼", "個人資料", "發票", "頭髮", "乾隆", "後來", "ＶＸ號", "驗 證 碼", "裡",
 ]
 
 
@@ -36,10 +38,17 @@ def _key(r: Normalized) -> tuple[str, list[int], list[int], int]:
 
 
 def _assert_same(normalizer: Normalizer, texts: list[str]) -> None:
-    got = BatchNormalizer(normalizer).normalize_many(texts)
+    batch = BatchNormalizer(normalizer)
+    got = batch.normalize_many(texts)
     assert len(got) == len(texts)
     for text, result in zip(texts, got, strict=True):
-        assert _key(result) == _key(normalizer.normalize(text)), repr(text)
+        expected = _key(normalizer.normalize(text))
+        assert _key(result) == expected, repr(text)
+        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        one, code_points = batch.normalize_one(text, buf)
+        assert _key(one) == expected, repr(text)  # the single-event path, too
+        if code_points is not None:  # what the keyword scan reads instead of the text
+            assert code_points.tobytes().decode("utf-32-le", "surrogatepass") == one.text
 
 
 def _table_texts() -> list[str]:

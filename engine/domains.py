@@ -21,6 +21,7 @@ from rules.domains import parent_domains
 from rules.model import DomainListRule, RuleMeta
 
 HOST_KINDS = frozenset({"url", "domain", "ip"})
+MEMO_HOSTS = 65_536  # hosts whose rules a matcher remembers (~10 MB at most)
 
 
 class DomainMatcher:
@@ -37,6 +38,7 @@ class DomainMatcher:
                 ids = (*earlier, i)
                 allowed = tuple(j for j in ids if self.metas[j].action == "allow")
                 self.table[domain] = allowed or ids
+        self._memo: dict[str, tuple[int, ...]] = {}
 
     def lookup(self, host: str) -> tuple[int, ...]:
         """Rules deciding ``host``: the most specific listed suffix, allow first."""
@@ -45,6 +47,22 @@ class DomainMatcher:
             if found is not None:
                 return found
         return ()
+
+    def rules_for(self, host: str) -> tuple[int, ...]:
+        """:meth:`lookup` of the host, else of its first look-alike reading that is
+        listed. Memoized per matcher (hosts repeat: campaigns send one link thousands of
+        times); the memo is dropped when full, so memory stays bounded."""
+        found = self._memo.get(host)
+        if found is None:
+            found = self.lookup(host)
+            for reading in () if found else deconfuse_readings(host):
+                found = self.lookup(reading) if reading != host else ()
+                if found:
+                    break
+            if len(self._memo) >= MEMO_HOSTS:
+                self._memo = {}  # a new dict, not clear(): readers may hold the old one
+            self._memo[host] = found
+        return found
 
     def warm(self) -> None:
         self.lookup("warm.example.com")
@@ -59,11 +77,7 @@ class DomainMatcher:
                 if host in seen:
                     continue
                 seen.add(host)
-                rules = self.lookup(host)
-                for reading in () if rules else deconfuse_readings(host):
-                    rules = self.lookup(reading) if reading != host else ()
-                    if rules:
-                        break
+                rules = self.rules_for(host)
                 sink = ctx.shadow_matches if shadow else ctx.matches
                 for i in rules:
                     m = self.metas[i]

@@ -138,3 +138,18 @@ def test_snapshot_reports_stages_and_counts(snap: Snapshot) -> None:
     assert next(iter(snap.stage_times)) == "normalize"
     assert "warm numba kernels" in snap.stage_times
     assert snap.counts["numbers"] > 0 and len(snap.digest) == 64
+
+
+def test_domain_memo_is_bounded_and_changes_nothing(snap: Snapshot,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.domains
+    from engine.domains import DomainMatcher
+
+    matcher = next(m for m in snap.live if isinstance(m, DomainMatcher))
+    monkeypatch.setattr(engine.domains, "MEMO_HOSTS", 8)
+    monkeypatch.setattr(matcher, "_memo", {})
+    hosts = ["icbc-verify.top", "1cbc-verify.t0p", "example.com", *(f"h{i}.cn" for i in range(30))]
+    first = [matcher.rules_for(h) for h in hosts]
+    assert len(matcher._memo) <= 8
+    assert [matcher.rules_for(h) for h in hosts] == first  # memo hits give the same rules
+    assert first[0] and first[1] == first[0] and not first[2]  # listed, look-alike, unlisted

@@ -359,7 +359,12 @@ class Normalizer:
                     (single if len(k) == 1 else multi)[k] = v
             per_char.append(_mapper(single))
             candidates.update(single)
-            multi = {fold_single(k, single): fold_single(v, single) for k, v in multi.items()}
+            # Keys that the single-character folds already turn into their value
+            # ("威信" -> "微信" once 威 -> 微) are dropped: an identity entry would only
+            # send every message holding it down the exact path, for nothing.
+            folded_multi = ((fold_single(k, single), fold_single(v, single))
+                            for k, v in multi.items())
+            multi = {k: v for k, v in folded_multi if k != v}
         composed = {c: fold(c) for c in candidates}
         changed = {c: o for c, o in composed.items() if o != c}
         # 1:1 changes go through a list-indexed str.translate (no hashing: ~3x faster

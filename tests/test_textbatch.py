@@ -81,6 +81,17 @@ def test_ruleset_lookalikes_match_exact_path() -> None:
     _assert_same(normalizer, texts)
 
 
+def test_a_lookalike_the_character_folds_settle_is_no_multi_key() -> None:
+    """With a ruleset's 薇 -> 微, the built-in "薇信" -> "微信" is settled by the
+    character fold alone; kept as a key it would map 微信 to itself and send every
+    message with the word 微信 down the exact path."""
+    normalizer = Normalizer(ALL_ON, {"薇": "微"})
+    assert normalizer.normalize("加薇信").text == "加微信"
+    assert "微信" not in normalizer.fold_tables().multi_keys
+    _, outcome = BatchNormalizer(normalizer).fold_batch(*encode_batch(["可加官方微信查询"]))
+    assert outcome.tolist() == [UNCHANGED]
+
+
 def test_plain_text_takes_the_fast_path_and_disguises_the_exact_one() -> None:
     batch = BatchNormalizer(Normalizer(ALL_ON))
     texts = ["今晚一起吃饭吗", "ＶＸ加我", "验#证#码", "刷刷刷单", "一三八零", "驗證碼",

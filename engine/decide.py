@@ -29,6 +29,7 @@ from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract, extract_many
 from engine.extract_gate import may_extract_batch, may_extract_one
 from engine.kwscan import encode_batch
+from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.types import Action, Decision, Event
 from rules.errors import EventError
@@ -46,8 +47,9 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     with_text = [ctx for ctx in contexts if ctx.text]
     if not with_text:
         return
-    if len(with_text) == 1:
-        _prepare_one(with_text[0], snapshot)
+    if len(with_text) <= SMALL_BATCH_EVENTS:
+        for ctx in with_text:
+            _prepare_one(ctx, snapshot)
         return
     texts = [ctx.text for ctx in with_text]
     encoded = encode_batch(texts)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from engine.context import EventContext
 from engine.kwscan import KeywordScanner
-from engine.matchers import CompileInput, MatcherSpec, register_matcher
+from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.normalize import Normalizer
 from engine.types import Match
 from rules.errors import Problem, RuleSetError
@@ -128,11 +128,11 @@ class KeywordMatcher:
         texts = [c for c in contexts if c.normalized_text]
         if not texts or not self.terms:
             return
-        if len(texts) == 1:
-            ctx = texts[0]
-            hits = self.scanner.scan(ctx.normalized_text, ctx.normalized_buf)
-            if hits:
-                self._emit(ctx, self._present(hits), shadow)
+        if len(texts) <= SMALL_BATCH_EVENTS:
+            for ctx in texts:
+                hits = self.scanner.scan(ctx.normalized_text, ctx.normalized_buf)
+                if hits:
+                    self._emit(ctx, self._present(hits), shadow)
             return
         msg, term, end = self.scanner.scan_batch([c.normalized_text for c in texts])
         if not len(msg):

@@ -19,6 +19,11 @@ from typing import Protocol
 from engine.context import EventContext
 from rules.model import Rule, RuleSet
 
+#: Batches of at most this many events take each stage's single-event path: below
+#: ~3 events a batch's numpy setup and returned arrays cost more than they save (the
+#: unary coalescer's batches at 32 requests in flight hold ~2 events).
+SMALL_BATCH_EVENTS = 2
+
 
 class Matcher(Protocol):
     """A compiled, immutable matcher for one or more rule kinds."""

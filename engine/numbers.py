@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.context import EventContext
-from engine.matchers import CompileInput, MatcherSpec, register_matcher
+from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.numindex import NumberIndex
 from engine.types import Match
 from rules.model import NUMBER_FIELDS, NumberListRule, RuleMeta
@@ -225,8 +225,9 @@ class NumberMatcher:
                     self._report(ctx, "text", key, item, combo, shadow)
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
-        if len(contexts) == 1:
-            self._match_one(contexts[0], shadow)
+        if len(contexts) <= SMALL_BATCH_EVENTS:
+            for ctx in contexts:
+                self._match_one(ctx, shadow)
             return
         # (context, field, phone item or None) per key; the shown text is built only
         # for the few keys that match.

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from engine import velocity_kernels as vk
 from engine.context import EventContext
-from engine.matchers import CompileInput, MatcherSpec, register_matcher
+from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.types import CallEndedEvent, Match
 from rules.calls import VelocityRule
 from rules.errors import EventError, Problem, RuleSetError
@@ -444,15 +444,20 @@ class VelocityMatcher:
                                       strict=True)
         return list(keys), np.array((keys, kinds, aux, times), dtype=np.int64)
 
-    def _match_one(self, ctx: EventContext, state: VelocityState, shadow: bool) -> None:
-        """One event: ints into the kernel, a list back, and only the rules for its kind."""
-        key, kind, aux, ts = self._event_row(ctx, time.time_ns() // 1_000_000)
-        if not key:
-            return  # an alphanumeric sender: nothing is counted (the kernel skips key 0)
-        row = state.record_and_query_one(self.columns, key, kind, aux, ts, self.record)
-        for compiled in self.rules:
-            if ctx.kind in compiled.events:
-                self._report(ctx, compiled, _fires(compiled, row), shadow)
+    def _match_few(self, contexts: Sequence[EventContext], state: VelocityState,
+                   shadow: bool) -> None:
+        """A few events: ints into the kernel and a list back, event by event, and only
+        the rules for each event's kind. Every event is checked before any is counted,
+        so a refused batch leaves the counters as they were."""
+        now = time.time_ns() // 1_000_000
+        rows = [self._event_row(ctx, now) for ctx in contexts]
+        for ctx, (key, kind, aux, ts) in zip(contexts, rows, strict=True):
+            if not key:
+                continue  # an alphanumeric sender: nothing is counted (the kernel skips 0)
+            row = state.record_and_query_one(self.columns, key, kind, aux, ts, self.record)
+            for compiled in self.rules:
+                if ctx.kind in compiled.events:
+                    self._report(ctx, compiled, _fires(compiled, row), shadow)
 
     @staticmethod
     def _report(ctx: EventContext, compiled: _CompiledRule, matched: str, shadow: bool) -> None:
@@ -466,8 +471,8 @@ class VelocityMatcher:
         state = velocity_state(contexts[0].runtime) if contexts else None
         if state is None:
             return  # no runtime: velocity is off (documented), nothing is counted
-        if len(contexts) == 1:
-            self._match_one(contexts[0], state, shadow)
+        if len(contexts) <= SMALL_BATCH_EVENTS:
+            self._match_few(contexts, state, shadow)
             return
         keys, table = self._arrays(contexts)  # may refuse before any update
         values = state.record_and_query(self.columns, table[0], table[1], table[2], table[3],

@@ -104,6 +104,14 @@ def test_single_event_path_equals_the_batch_path(snap: Snapshot) -> None:
         batch_state.close()
     assert one_by_one == batched
     assert sum(1 for d in one_by_one if d.matches) > len(events) // 3  # the corpus bites
+    # Batches of two take each stage's small-batch path: the same decisions again.
+    pairs_state = VelocityState.create_local()
+    try:
+        paired = [d for i in range(0, len(events), 2)
+                  for d in decide_batch(snap, events[i:i + 2], pairs_state)]
+    finally:
+        pairs_state.close()
+    assert paired == batched
 
 
 @pytest.mark.parametrize(("event", "field"), [

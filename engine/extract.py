@@ -46,11 +46,10 @@ from engine.extract_starts import (
     VIEW_CN,
     VIEW_INVISIBLE,
     ViewTables,
-    every_character,
     start_positions_one,
     views_and_starts,
 )
-from engine.kwscan import encode_batch
+from engine.kwscan import encode_batch, every_character
 from engine.types import record
 from rules.domains import normalize_domain
 from rules.phone import canonical_number, country_code_of

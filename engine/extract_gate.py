@@ -517,13 +517,9 @@ def _reasons(buf: UInt32Array, starts: Int64Array, table: UInt8Array, flags: UIn
 def _reasons_one(buf: UInt32Array, table: UInt8Array, flags: UInt8Array,
                  tld_keys: Int64Array) -> int:
     # One message: an int comes back, not an array (a returned array costs ~1 µs).
-    n = buf.shape[0]
-    v = np.empty(n, dtype=np.uint8)
-    status = _view(buf, 0, n, table, flags, v)
-    if status >= 0:
-        return status
-    return _conditions(v, n, flags, tld_keys, np.zeros(26, dtype=np.uint8),
-                       np.zeros(26, dtype=np.uint8))
+    starts = np.zeros(2, dtype=np.int64)
+    starts[1] = buf.shape[0]
+    return int(_reasons(buf, starts, table, flags, tld_keys)[0])
 
 
 # --------------------------------------------------------------------------- API

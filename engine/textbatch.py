@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from engine.kwscan import encode_batch
+from engine.kwscan import encode_batch, every_character
 from engine.normalize import (
     _CJK,
     _CN_DIGITS,
@@ -68,7 +68,7 @@ UNCHANGED, FOLDED, EXACT = 0, 1, 2
 def _static_classes() -> UInt8Array:
     """Regex character classes per code point, computed with the very regexes the
     exact path uses, so the two cannot disagree on what a word or a separator is."""
-    every = "".join(chr(cp) for cp in range(TABLE_SIZE) if not 0xD800 <= cp < 0xE000)
+    every = every_character(TABLE_SIZE)
     classes = np.zeros(TABLE_SIZE, dtype=np.uint8)
     for bit, pattern in (
         (_WORD_BIT, _WORD), (_TOKEN_BIT, _TOKEN), (_SEP_BIT, _SEP), (_CJK_BIT, f"[{_CJK}]"),
@@ -161,15 +161,23 @@ class BatchNormalizer:
         simplified = self.normalizer.to_simplified(text)
         if simplified != text:
             buf = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
-            out = np.empty_like(buf)
-            kind = _fold_one(buf, out, self._fold, self._classes, self._key_buf,
-                             self._key_starts, self._rules)
-            if kind == UNCHANGED:
-                return Normalized(simplified, range(len(simplified)), (), len(text)), buf
-            if kind == FOLDED:
-                folded = out.tobytes().decode("utf-32-le", "surrogatepass")
-                return Normalized(folded, range(len(folded)), (), len(text)), out
+            fast = self._fold_text(simplified, buf)
+            if fast is not None:
+                return fast
         return self.normalizer.normalize_simplified(simplified, len(text)), None
+
+    def _fold_text(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array] | None:
+        """``text`` (as code points ``buf``) through the fold kernel: the result and its
+        code points, or None when the message needs the exact path."""
+        out = np.empty_like(buf)
+        kind = _fold_one(buf, out, self._fold, self._classes, self._key_buf, self._key_starts,
+                         self._rules)
+        if kind == UNCHANGED:
+            return Normalized(text, range(len(text)), (), len(text)), buf
+        if kind == FOLDED:
+            folded = out.tobytes().decode("utf-32-le", "surrogatepass")
+            return Normalized(folded, range(len(folded)), (), len(text)), out
+        return None
 
     def normalize_one(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array | None]:
         """``normalizer.normalize(text)`` for one message, and the normalized text's code
@@ -186,15 +194,8 @@ class BatchNormalizer:
         >>> bn.normalize_one(t, np.frombuffer(t.encode("utf-32-le"), np.uint32))[0].text
         'vx加我'
         """
-        out = np.empty_like(buf)
-        kind = _fold_one(buf, out, self._fold, self._classes, self._key_buf, self._key_starts,
-                         self._rules)
-        if kind == UNCHANGED:
-            return Normalized(text, range(len(text)), (), len(text)), buf
-        if kind == FOLDED:
-            folded = out.tobytes().decode("utf-32-le", "surrogatepass")
-            return Normalized(folded, range(len(folded)), (), len(text)), out
-        return self._exact(text)
+        fast = self._fold_text(text, buf)
+        return fast if fast is not None else self._exact(text)
 
     def warm(self) -> None:
         self.normalize_many(["warm 刷 单", "ＶＸ"])

@@ -360,8 +360,8 @@ class Normalizer:
             per_char.append(_mapper(single))
             candidates.update(single)
             # Keys that the single-character folds already turn into their value
-            # ("威信" -> "微信" once 威 -> 微) are dropped: an identity entry would only
-            # send every message holding it down the exact path, for nothing.
+            # ("薇信" -> "微信" once a ruleset maps 薇 -> 微) are dropped: an identity
+            # entry would only send every message holding it down the exact path.
             folded_multi = ((fold_single(k, single), fold_single(v, single))
                             for k, v in multi.items())
             multi = {k: v for k, v in folded_multi if k != v}

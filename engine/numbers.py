@@ -178,7 +178,7 @@ class NumberMatcher:
         table = self.prefix_dict.get(field)
         if table is not None:
             cid = self._longest_prefix_py(key, field) if table else -1
-        elif len(self.prefix[field]):
+        else:  # a prefix table too large for a dict copy (and so not empty)
             query = np.array((key,), dtype=np.int64)
             cid = int(self.prefix[field].lookup_longest_prefix(query)[0])
         return self._with_allow_first(self.combo_table.combos[cid]) if cid >= 0 else ()

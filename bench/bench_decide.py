@@ -32,12 +32,11 @@ from bench import data
 from bench.results import record
 from bench.rulesets import build_bench_ruleset
 from engine import Ingress, MessageEvent, compile_ruleset, decide, decide_batch
-from engine.extract import _phone_spans
+from engine.compile import clear_memo_caches
 from engine.gc_tuning import tune_gc_for_serving
 from engine.snapshot import Snapshot
 from engine.velocity import VelocityState
 from rules import load_ruleset
-from rules.phone import _canonical_cached, number_key
 
 BATCH = 1024
 N_MESSAGES = 20_000
@@ -102,8 +101,7 @@ def test_decide_batch_throughput(benchmark: pytest.FixtureRequest, snapshot: Sna
     # The rounds below repeat the same messages, so the memo caches (numbers seen
     # before, the phones of a digit run) end up holding all of them; a first pass with
     # empty caches shows the cost when only the corpus's own repetition helps.
-    for cached in (number_key, _canonical_cached, _phone_spans):
-        cached.cache_clear()
+    clear_memo_caches(snapshot)
     start = time.perf_counter()
     first = run() / (time.perf_counter() - start)
     decided = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)

@@ -585,6 +585,11 @@ def _phone_spans(run: str, before: str, after: str, cc: str) -> tuple[tuple[str,
     return tuple(found)
 
 
+def clear_caches() -> None:
+    """Empty the memo of the phones of a digit run (:func:`_phone_spans`)."""
+    _phone_spans.cache_clear()
+
+
 def _classify(digits: str, cc: str, prev: str, nxt: str) -> str:
     """The canonical number if ``digits`` is shaped like a phone number, else ``''``."""
     intl = digits.startswith("+") or (digits.startswith("00") and len(digits) > 9)

@@ -117,6 +117,12 @@ def number_key(raw: str, default_cc: str = "86") -> int:
     return int(_canonical(raw, default_cc))  # a miss here fills one cache, not two
 
 
+def clear_caches() -> None:
+    """Empty the memo caches of :func:`number_key` and :func:`canonical_number`."""
+    number_key.cache_clear()
+    _canonical_cached.cache_clear()
+
+
 def canonical_prefix(raw: str, default_cc: str = "86") -> str:
     """Canonical digits of a number *prefix* (a segment), same rules as numbers.
 

@@ -161,3 +161,20 @@ def test_domain_memo_is_bounded_and_changes_nothing(snap: Snapshot,
     assert len(matcher._memo) <= 8
     assert [matcher.rules_for(h) for h in hosts] == first  # memo hits give the same rules
     assert first[0] and first[1] == first[0] and not first[2]  # listed, look-alike, unlisted
+
+
+def test_clear_memo_caches_empties_them_and_changes_no_decision(snap: Snapshot) -> None:
+    from engine.compile import clear_memo_caches
+    from engine.domains import DomainMatcher
+    from engine.extract import _phone_spans
+    from rules.phone import number_key
+
+    events = [sms(FRAUD, mid="a"), sms("有问题请致电 170-1234-5678 联系", mid="b")]
+    first = decide_batch(snap, events)
+    domains = next(m for m in snap.live if isinstance(m, DomainMatcher))
+    assert number_key.cache_info().currsize and _phone_spans.cache_info().currsize
+    assert domains._memo
+    clear_memo_caches(snap)
+    assert not number_key.cache_info().currsize and not _phone_spans.cache_info().currsize
+    assert not domains._memo
+    assert decide_batch(snap, events) == first

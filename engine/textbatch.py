@@ -28,58 +28,38 @@ agree on the evasion table and on fuzzed text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from engine.kwscan import encode_batch, every_character
-from engine.normalize import (
-    _CJK,
-    _CN_DIGITS,
-    _NOISE,
-    _SEP,
-    _TOKEN,
-    _WORD,
-    Normalized,
-    Normalizer,
+from engine.kwscan import encode_batch
+from engine.normalize import Normalized, Normalizer
+from engine.textclasses import (
+    CJK_BIT,
+    CN_DIGIT_BIT,
+    EXACT_BIT,
+    KEY_START_BIT,
+    NOISE_BIT,
+    SEP_BIT,
+    TABLE_SIZE,
+    TOKEN_BIT,
+    WORD_BIT,
+    has,
+    key_at,
+    static_classes,
 )
+from engine.textcontext import HAS_KEY, NO_EDIT, apply_context, context_tables
 
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
 UInt8Array = npt.NDArray[np.uint8]
 UInt32Array = npt.NDArray[np.uint32]
 
-# Class tables cover every code point up to the end of the CJK extension blocks;
-# anything above goes to the exact path.
-TABLE_SIZE = 0x32000
-_WORD_BIT, _TOKEN_BIT, _SEP_BIT, _CJK_BIT, _NOISE_BIT, _CN_DIGIT_BIT, _EXACT_BIT = (
-    1, 2, 4, 8, 16, 32, 64)  # fmt: skip
-_KEY_START_BIT = 128  # the first character of a multi-character look-alike
-
-# Per-message outcome of the kernel.
-UNCHANGED, FOLDED, EXACT = 0, 1, 2
-
-
-@lru_cache(maxsize=1)
-def _static_classes() -> UInt8Array:
-    """Regex character classes per code point, computed with the very regexes the
-    exact path uses, so the two cannot disagree on what a word or a separator is."""
-    every = every_character(TABLE_SIZE)
-    classes = np.zeros(TABLE_SIZE, dtype=np.uint8)
-    for bit, pattern in (
-        (_WORD_BIT, _WORD), (_TOKEN_BIT, _TOKEN), (_SEP_BIT, _SEP), (_CJK_BIT, f"[{_CJK}]"),
-        (_NOISE_BIT, f"[{_NOISE}]"),
-    ):  # fmt: skip
-        hits = [ord(m.group()) for m in re.finditer(pattern, every)]
-        classes[np.array(hits, dtype=np.int64)] |= bit
-    for c in _CN_DIGITS:
-        classes[ord(c)] |= _CN_DIGIT_BIT
-    classes[0xD800:0xE000] = _EXACT_BIT  # lone surrogates: let the exact path decide
-    return classes
+# Per-message outcome of the kernel. CONTEXT: folded, and a context rule may apply
+# (engine.textcontext); EXACT: the exact path must normalize it.
+UNCHANGED, FOLDED, EXACT, CONTEXT = 0, 1, 2, 3
 
 
 class BatchNormalizer:
@@ -94,17 +74,17 @@ class BatchNormalizer:
                 fold[cp] = to
         # Classes are looked up on the folded character, so a fold into a character
         # outside the tables must take the exact path: clamp it to a marked slot.
-        classes = _static_classes().copy()
+        classes = static_classes().copy()
         for cp in tables.exact_path:
             if cp < TABLE_SIZE:
-                classes[cp] |= _EXACT_BIT
+                classes[cp] |= EXACT_BIT
         if any(cp >= 0x10000 for cp in tables.exact_path):
             # The exact path's detectors send every astral text to OpenCC when some
             # astral character converts; follow it, so phrases convert the same way.
-            classes[0x10000:] |= _EXACT_BIT
+            classes[0x10000:] |= EXACT_BIT
         outside = fold >= TABLE_SIZE
         if outside.any():
-            classes[np.flatnonzero(outside)] |= _EXACT_BIT
+            classes[np.flatnonzero(outside)] |= EXACT_BIT
             fold[outside] = np.flatnonzero(outside).astype(np.int32)
         # Sorted by first character: the kernel compares only the keys starting with the
         # character at hand, so an administrator's thousand look-alikes cost nothing
@@ -112,7 +92,7 @@ class BatchNormalizer:
         keys = sorted((k for k in tables.multi_keys if k), key=lambda k: ord(k[0]))
         for key in keys:
             if ord(key[0]) < TABLE_SIZE:  # above: such text takes the exact path anyway
-                classes[ord(key[0])] |= _KEY_START_BIT
+                classes[ord(key[0])] |= KEY_START_BIT
         self._fold = fold
         self._classes = classes
         self._key_buf, self._key_starts = encode_batch(keys) if keys else (
@@ -149,7 +129,10 @@ class BatchNormalizer:
                 t = decoded[bounds[i]:bounds[i + 1]]
                 out.append(Normalized(t, range(len(t)), (), len(text)))
             else:
-                out.append(self._exact(text)[0])
+                done = None
+                if kind == CONTEXT:
+                    done = self._context(text, folded[bounds[i]:bounds[i + 1]])
+                out.append(done[0] if done is not None else self._exact(text)[0])
         return out
 
     def _exact(self, text: str) -> tuple[Normalized, UInt32Array | None]:
@@ -177,7 +160,27 @@ class BatchNormalizer:
         if kind == FOLDED:
             folded = out.tobytes().decode("utf-32-le", "surrogatepass")
             return Normalized(folded, range(len(folded)), (), len(text)), out
+        if kind == CONTEXT:
+            return self._context(text, out)
         return None
+
+    def _context(self, text: str, folded: UInt32Array) -> tuple[Normalized, UInt32Array] | None:
+        """The context rules on ``text``'s folded code points (``apply_context``): the
+        result and its code points, or None when a look-alike key needs the exact path."""
+        n = len(folded)
+        out = np.empty_like(folded)
+        origin = np.empty(n, dtype=np.int64)
+        ends = np.empty(n, dtype=np.int64)
+        facts, digits = context_tables()
+        m = apply_context(folded, out, origin, ends, self._classes, facts, digits,
+                          self._key_buf, self._key_starts, self._rules)
+        if m == HAS_KEY:
+            return None
+        if m == NO_EDIT:
+            t = folded.tobytes().decode("utf-32-le", "surrogatepass")
+            return Normalized(t, range(len(t)), (), len(text)), folded
+        t = out[:m].tobytes().decode("utf-32-le", "surrogatepass")
+        return Normalized(t, origin[:m].tolist(), ends[:m].tolist() or (), len(text)), out[:m]
 
     def normalize_one(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array | None]:
         """``normalizer.normalize(text)`` for one message, and the normalized text's code
@@ -198,84 +201,53 @@ class BatchNormalizer:
         return fast if fast is not None else self._exact(text)
 
     def warm(self) -> None:
-        self.normalize_many(["warm 刷 单", "ＶＸ"])
+        self.normalize_many(["warm 刷 单", "ＶＸ", "刷*单 刷刷刷 一三八 全.产.权"])
         self.normalize_one("ＶＸ", np.frombuffer("ＶＸ".encode("utf-32-le"), np.uint32))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _has(classes: UInt8Array, c: np.uint32, bit: int) -> bool:
-    return bool((classes[c] & bit) != 0)
 
 
 @njit(cache=True, nogil=True)
 def _needs_exact(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
-                 key_starts: Int64Array, rules: npt.NDArray[np.bool_]) -> bool:
-    """Whether any context rule of the exact path could fire on folded text ``t``."""
+                 key_starts: Int64Array, rules: npt.NDArray[np.bool_]) -> int:
+    """Whether a rule beyond the fold could fire on folded text ``t``: 0 (none), CONTEXT
+    (a context rule, for :func:`engine.textcontext.apply_context`) or EXACT (a look-alike
+    key). The first trigger found decides; apply_context re-checks keys on its result."""
     n = len(t)
     separators, repeats, cn_runs = rules[0], rules[1], rules[2]
-    word, token, sep, cjk, noise = _WORD_BIT, _TOKEN_BIT, _SEP_BIT, _CJK_BIT, _NOISE_BIT
+    word, token, sep, cjk, noise = WORD_BIT, TOKEN_BIT, SEP_BIT, CJK_BIT, NOISE_BIT
     cn_run = 0
     for i in range(n):
         c = t[i]
-        if _has(classes, c, _KEY_START_BIT) and _key_at(t, i, key_buf, key_starts):
-            return True
+        if has(classes, c, KEY_START_BIT) and key_at(t, i, key_buf, key_starts):
+            return EXACT
         if cn_runs:
-            cn_run = cn_run + 1 if _has(classes, c, _CN_DIGIT_BIT) else 0
+            cn_run = cn_run + 1 if has(classes, c, CN_DIGIT_BIT) else 0
             if cn_run >= 3:
-                return True
-        if repeats and i >= 2 and c == t[i - 1] and c == t[i - 2] and _has(classes, c, cjk) \
-                and not _has(classes, c, _CN_DIGIT_BIT):
-            return True
+                return CONTEXT
+        if repeats and i >= 2 and c == t[i - 1] and c == t[i - 2] and has(classes, c, cjk) \
+                and not has(classes, c, CN_DIGIT_BIT):
+            return CONTEXT
         if not separators:
             continue
         # (?<=CJK) ?[NOISE][NOISE ]{0,2}(?=CJK)
-        if _has(classes, c, cjk) and i + 1 < n:
+        if has(classes, c, cjk) and i + 1 < n:
             q = i + 1
             if t[q] == 32:
                 q += 1
-            if q < n and _has(classes, t[q], noise):
+            if q < n and has(classes, t[q], noise):
                 for r in range(q + 1, min(q + 4, n)):
-                    if _has(classes, t[r], cjk):
-                        return True
-                    if not (_has(classes, t[r], noise) or t[r] == 32):
+                    if has(classes, t[r], cjk):
+                        return CONTEXT
+                    if not (has(classes, t[r], noise) or t[r] == 32):
                         break
         # (?<!WORD)TOKEN SEP{1,3} TOKEN(?!WORD): an isolated-character run starts here.
-        if _has(classes, c, token) and (i == 0 or not _has(classes, t[i - 1], word)):
+        if has(classes, c, token) and (i == 0 or not has(classes, t[i - 1], word)):
             k = i + 1
-            while k < n and k - i <= 3 and _has(classes, t[k], sep):
+            while k < n and k - i <= 3 and has(classes, t[k], sep):
                 k += 1
-            if i + 1 < k <= i + 4 and k < n and _has(classes, t[k], token) \
-                    and (k + 1 == n or not _has(classes, t[k + 1], word)):
-                return True
-    return False
-
-
-@njit(cache=True, nogil=True)
-def _key_at(t: UInt32Array, i: int, key_buf: UInt32Array, key_starts: Int64Array) -> bool:
-    """Whether a look-alike key starts at ``t[i]`` (keys sorted by first character)."""
-    n = len(t)
-    c = t[i]
-    lo, hi = 0, len(key_starts) - 1
-    while lo < hi:  # the first key whose first character is >= c
-        mid = (lo + hi) // 2
-        if key_buf[key_starts[mid]] < c:
-            lo = mid + 1
-        else:
-            hi = mid
-    for j in range(lo, len(key_starts) - 1):
-        a, b = key_starts[j], key_starts[j + 1]
-        if key_buf[a] != c:
-            break
-        if i + (b - a) > n:
-            continue
-        same = True
-        for x in range(1, b - a):
-            if t[i + x] != key_buf[a + x]:
-                same = False
-                break
-        if same:
-            return True
-    return False
+            if i + 1 < k <= i + 4 and k < n and has(classes, t[k], token) \
+                    and (k + 1 == n or not has(classes, t[k + 1], word)):
+                return CONTEXT
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -291,14 +263,16 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
             kind = EXACT
             break
         f = np.uint32(fold[c])
-        if (classes[c] & _EXACT_BIT) != 0 or (classes[f] & _EXACT_BIT) != 0:
+        if (classes[c] & EXACT_BIT) != 0 or (classes[f] & EXACT_BIT) != 0:
             kind = EXACT
             break
         if f != c:
             kind = FOLDED
         out[i] = f
-    if kind != EXACT and _needs_exact(out[a:b], classes, key_buf, key_starts, rules):
-        kind = EXACT
+    if kind != EXACT:
+        beyond = _needs_exact(out[a:b], classes, key_buf, key_starts, rules)
+        if beyond != 0:
+            kind = beyond
     if kind == EXACT:
         out[a:b] = buf[a:b]  # keep the buffer decodable; the exact path redoes it
     return kind

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.normalize import Normalized, Normalizer, NormalizeSettings
-from engine.textbatch import EXACT, FOLDED, UNCHANGED, BatchNormalizer, encode_batch
+from engine.textbatch import CONTEXT, EXACT, FOLDED, UNCHANGED, BatchNormalizer, encode_batch
 from tests.evasion_table import EXTRACT_CASES, NORMALIZE_CASES, NORMALIZE_NEGATIVES
 
 ALL_ON = NormalizeSettings()
@@ -26,6 +26,24 @@ _PIECES = [
     "全.产.权", "红、黄、蓝", "验 证 码", "a b c", "3.5 元", "ﬁ", "…", "Ⅻ",
     "這個", "電話號碼", "個人資料", "發票", "頭髮", "乾隆", "後來", "ＶＸ號", "驗 證 碼", "裡",
 ]
+
+# The context rules' corner cases: separator runs of 1-4, white space around sentence
+# punctuation (the merge compares stripped runs), line breaks, underscores, numeral
+# runs, stutters of numerals, letters and digits right after a run.
+_CONTEXT_PIECES = [
+    "刷", "单", "返", "利", "验", "证", "码", "a", "b", "Z", "1", "9", "零", "一", "三", "八",
+    " ", "  ", "   ", "    ", "\u3000", "\t", "\n", "\r", "_", "__", "*", "**", "* *", "#",
+    " # ", "@", "+", "=", "|", "^", "&", "$", "%", "\\", "`", "❤", "♥", "😀", "🀄",
+    ".", ". ", " .", "!", "! ", "?", ";", ":", "/", " / ", "-", "~", "·", "…", ",", "、",
+    "，", "。", "！", "【", "】", "“", "”", "(", ")", "[", "]", "<", ">", "'", '"',
+    "刷刷刷", "刷刷", "一一一", "零零零零", "aaa", "哈哈哈哈", "一三八零", "壹贰叁",
+]
+
+
+def _context_fuzz(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_CONTEXT_PIECES) for _ in range(rng.randrange(1, 16)))
+            for _ in range(n)]
 
 
 def _fuzz(n: int, seed: int) -> list[str]:
@@ -64,6 +82,29 @@ def test_fuzzed_text_matches_exact_path() -> None:
     _assert_same(Normalizer(ALL_ON), _fuzz(5000, seed=7))
 
 
+def test_context_rules_fuzz_matches_exact_path_and_takes_the_kernel() -> None:
+    normalizer = Normalizer(ALL_ON)
+    texts = _context_fuzz(6000, seed=17)
+    _assert_same(normalizer, texts)
+    # Not a vacuous pass: most of these reach the context kernel and stay there.
+    batch = BatchNormalizer(normalizer)
+    _, outcome = batch.fold_batch(*encode_batch(texts))
+    kinds = outcome.tolist()
+    assert kinds.count(CONTEXT) > len(texts) // 3
+    edited = 0
+    for text in texts:
+        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        result = batch._fold_text(text, buf)
+        edited += result is not None and isinstance(result[0].origin, list)
+    assert edited > len(texts) // 4
+
+
+@pytest.mark.parametrize("step", ["separators", "collapse_repeats", "digit_variants"])
+def test_context_rules_fuzz_with_a_rule_off_matches_exact_path(step: str) -> None:
+    settings = replace(ALL_ON, **{step: False})
+    _assert_same(Normalizer(settings), _context_fuzz(2000, seed=len(step)))
+
+
 @pytest.mark.parametrize("step", NormalizeSettings.STEP_NAMES)
 def test_each_step_off_matches_exact_path(step: str) -> None:
     settings = replace(ALL_ON, **{step: False})
@@ -98,8 +139,10 @@ def test_plain_text_takes_the_fast_path_and_disguises_the_exact_one() -> None:
              "刷\u200b单", "加薇信", "你好，我到了。", "你好我到了"]
     buf, starts = encode_batch(texts)
     _, outcome = batch.fold_batch(buf, starts)
-    assert outcome.tolist() == [UNCHANGED, FOLDED, EXACT, EXACT, EXACT, EXACT, EXACT, EXACT,
-                                FOLDED, UNCHANGED]  # ， folds to ,
+    # Context rules (noise separators, stutters, numeral runs) go to the context kernel;
+    # traditional characters, a removed invisible and a look-alike key to the exact path.
+    assert outcome.tolist() == [UNCHANGED, FOLDED, CONTEXT, CONTEXT, CONTEXT, EXACT, EXACT,
+                                EXACT, FOLDED, UNCHANGED]  # ， folds to ,
 
 
 def test_empty_batch_and_empty_text() -> None:

@@ -136,13 +136,16 @@ class FoldTables:
     """What a :class:`Normalizer` does, as data (see :meth:`Normalizer.fold_tables`).
 
     ``one_to_one`` maps code points that fold to exactly one other code point;
-    ``exact_path`` holds those whose handling changes the length or needs OpenCC's
-    phrase conversion; ``multi_keys`` are the multi-character look-alikes; the flags
-    say which context rules (separators, repeats, Chinese numeral runs) are on.
+    ``special`` those whose fold changes the length (``⑩`` -> ``10``, an invisible
+    character -> nothing), applied with offsets before the context rules;
+    ``traditional`` those OpenCC converts (phrase-aware, so the text needs OpenCC);
+    ``multi_keys`` are the multi-character look-alikes; the flags say which context
+    rules (separators, repeats, Chinese numeral runs) are on.
     """
 
     one_to_one: Mapping[int, int]
-    exact_path: frozenset[int]
+    special: Mapping[int, str]
+    traditional: frozenset[int]
     multi_keys: tuple[str, ...]
     separators: bool
     collapse_repeats: bool
@@ -466,9 +469,8 @@ class Normalizer:
         table.update(self._astral_table)
         return FoldTables(
             one_to_one={cp: to for cp, to in table.items() if cp != to},
-            exact_path=frozenset(
-                ord(c) for c in (*self._special, *(_t2s_char_map() if s.t2s else ()))
-            ),
+            special={ord(c): to for c, to in self._special.items()},
+            traditional=frozenset(ord(c) for c in (_t2s_char_map() if s.t2s else ())),
             multi_keys=tuple(self._multi),
             separators=s.separators,
             collapse_repeats=s.collapse_repeats,

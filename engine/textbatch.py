@@ -50,7 +50,7 @@ from engine.textclasses import (
     key_at,
     static_classes,
 )
-from engine.textcontext import HAS_KEY, NO_EDIT, apply_context, context_tables
+from engine.textcontext import DETECTED, NO_EDIT, USE_EXACT, apply_context, context_tables
 
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
@@ -59,7 +59,8 @@ UInt32Array = npt.NDArray[np.uint32]
 
 # Per-message outcome of the kernel. CONTEXT: folded, and a context rule may apply
 # (engine.textcontext); EXACT: the exact path must normalize it.
-UNCHANGED, FOLDED, EXACT, CONTEXT = 0, 1, 2, 3
+# SPECIAL: CONTEXT with a length-changing fold to expand first.
+UNCHANGED, FOLDED, EXACT, CONTEXT, SPECIAL = 0, 1, 2, 3, 4
 
 
 class BatchNormalizer:
@@ -75,13 +76,27 @@ class BatchNormalizer:
         # Classes are looked up on the folded character, so a fold into a character
         # outside the tables must take the exact path: clamp it to a marked slot.
         classes = static_classes().copy()
-        for cp in tables.exact_path:
+        for cp in tables.traditional:
             if cp < TABLE_SIZE:
                 classes[cp] |= EXACT_BIT
-        if any(cp >= 0x10000 for cp in tables.exact_path):
+        if any(cp >= 0x10000 for cp in tables.traditional):
             # The exact path's detectors send every astral text to OpenCC when some
             # astral character converts; follow it, so phrases convert the same way.
             classes[0x10000:] |= EXACT_BIT
+        # Length-changing folds (index into their replacements, -1: none); the context
+        # kernel applies them with offsets.
+        special = np.full(TABLE_SIZE, -1, dtype=np.int32)
+        replacements = [to for cp, to in sorted(tables.special.items()) if cp < TABLE_SIZE]
+        special[[cp for cp in sorted(tables.special) if cp < TABLE_SIZE]] = np.arange(
+            len(replacements), dtype=np.int32)
+        if any(cp >= 0x10000 for cp in tables.special):
+            # Its detector then fires on every astral character (see _detector).
+            astral = special[0x10000:]
+            astral[astral < 0] = DETECTED
+        self._special = special
+        self._special_buf, self._special_starts = encode_batch(replacements)
+        # How much a message can grow when every character is the longest expansion.
+        self._growth = max((len(r) for r in replacements), default=1) or 1
         outside = fold >= TABLE_SIZE
         if outside.any():
             classes[np.flatnonzero(outside)] |= EXACT_BIT
@@ -103,8 +118,8 @@ class BatchNormalizer:
     def fold_batch(self, buf: UInt32Array, starts: Int64Array) -> tuple[UInt32Array, UInt8Array]:
         """Fold a batch (``engine.kwscan.encode_batch`` form): the folded buffer (same
         offsets) and each message's outcome (UNCHANGED, FOLDED or EXACT)."""
-        return _fold_batch(buf, starts, self._fold, self._classes, self._key_buf,
-                           self._key_starts, self._rules)
+        return _fold_batch(buf, starts, self._fold, self._classes, self._special,
+                           self._key_buf, self._key_starts, self._rules)
 
     def normalize_many(self, texts: Sequence[str],
                        encoded: tuple[UInt32Array, Int64Array] | None = None) -> list[Normalized]:
@@ -130,8 +145,8 @@ class BatchNormalizer:
                 out.append(Normalized(t, range(len(t)), (), len(text)))
             else:
                 done = None
-                if kind == CONTEXT:
-                    done = self._context(text, folded[bounds[i]:bounds[i + 1]])
+                if kind in (CONTEXT, SPECIAL):
+                    done = self._context(text, folded[bounds[i]:bounds[i + 1]], kind == SPECIAL)
                 out.append(done[0] if done is not None else self._exact(text)[0])
         return out
 
@@ -153,28 +168,31 @@ class BatchNormalizer:
         """``text`` (as code points ``buf``) through the fold kernel: the result and its
         code points, or None when the message needs the exact path."""
         out = np.empty_like(buf)
-        kind = _fold_one(buf, out, self._fold, self._classes, self._key_buf, self._key_starts,
-                         self._rules)
+        kind = _fold_one(buf, out, self._fold, self._classes, self._special, self._key_buf,
+                         self._key_starts, self._rules)
         if kind == UNCHANGED:
             return Normalized(text, range(len(text)), (), len(text)), buf
         if kind == FOLDED:
             folded = out.tobytes().decode("utf-32-le", "surrogatepass")
             return Normalized(folded, range(len(folded)), (), len(text)), out
-        if kind == CONTEXT:
-            return self._context(text, out)
+        if kind in (CONTEXT, SPECIAL):
+            return self._context(text, out, kind == SPECIAL)
         return None
 
-    def _context(self, text: str, folded: UInt32Array) -> tuple[Normalized, UInt32Array] | None:
-        """The context rules on ``text``'s folded code points (``apply_context``): the
-        result and its code points, or None when a look-alike key needs the exact path."""
-        n = len(folded)
-        out = np.empty_like(folded)
-        origin = np.empty(n, dtype=np.int64)
-        ends = np.empty(n, dtype=np.int64)
+    def _context(self, text: str, folded: UInt32Array,
+                 expands: bool) -> tuple[Normalized, UInt32Array] | None:
+        """The context rules on ``text``'s folded code points (``apply_context``), after
+        the length-changing folds when ``expands``: the result and its code points, or
+        None when a look-alike key needs the exact path."""
+        room = len(folded) * (self._growth if expands else 1)
+        out = np.empty(room, dtype=np.uint32)
+        origin = np.empty(room, dtype=np.int64)
+        ends = np.empty(room, dtype=np.int64)
         facts, digits = context_tables()
         m = apply_context(folded, out, origin, ends, self._classes, facts, digits,
+                          self._special, self._special_buf, self._special_starts,
                           self._key_buf, self._key_starts, self._rules)
-        if m == HAS_KEY:
+        if m == USE_EXACT:
             return None
         if m == NO_EDIT:
             t = folded.tobytes().decode("utf-32-le", "surrogatepass")
@@ -252,11 +270,12 @@ def _needs_exact(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
 
 @njit(cache=True, nogil=True)
 def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int32Array,
-                  classes: UInt8Array, key_buf: UInt32Array, key_starts: Int64Array,
-                  rules: npt.NDArray[np.bool_]) -> int:
+                  classes: UInt8Array, special: Int32Array, key_buf: UInt32Array,
+                  key_starts: Int64Array, rules: npt.NDArray[np.bool_]) -> int:
     """Fold ``buf[a:b]`` into ``out[a:b]``; return the message's outcome."""
     size = len(fold)
     kind = UNCHANGED
+    expands = False
     for i in range(a, b):
         c = buf[i]
         if c >= size:
@@ -266,13 +285,18 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
         if (classes[c] & EXACT_BIT) != 0 or (classes[f] & EXACT_BIT) != 0:
             kind = EXACT
             break
+        if special[f] != -1:
+            expands = True  # the exact path checks the translated character, so do we
         if f != c:
             kind = FOLDED
         out[i] = f
     if kind != EXACT:
-        beyond = _needs_exact(out[a:b], classes, key_buf, key_starts, rules)
-        if beyond != 0:
-            kind = beyond
+        if expands:
+            kind = SPECIAL  # the context kernel expands it first, then applies every rule
+        else:
+            beyond = _needs_exact(out[a:b], classes, key_buf, key_starts, rules)
+            if beyond != 0:
+                kind = beyond
     if kind == EXACT:
         out[a:b] = buf[a:b]  # keep the buffer decodable; the exact path redoes it
     return kind
@@ -280,19 +304,20 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
 
 @njit(cache=True, nogil=True)
 def _fold_batch(buf: UInt32Array, starts: Int64Array, fold: Int32Array, classes: UInt8Array,
-                key_buf: UInt32Array, key_starts: Int64Array,
+                special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
                 rules: npt.NDArray[np.bool_]) -> tuple[UInt32Array, UInt8Array]:
     out = np.empty_like(buf)
     outcome = np.zeros(len(starts) - 1, dtype=np.uint8)
     for m in range(len(starts) - 1):
-        outcome[m] = _fold_message(buf, out, starts[m], starts[m + 1], fold, classes, key_buf,
-                                   key_starts, rules)
+        outcome[m] = _fold_message(buf, out, starts[m], starts[m + 1], fold, classes, special,
+                                   key_buf, key_starts, rules)
     return out, outcome
 
 
 @njit(cache=True, nogil=True)
 def _fold_one(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UInt8Array,
-              key_buf: UInt32Array, key_starts: Int64Array,
+              special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
               rules: npt.NDArray[np.bool_]) -> int:
     # A single message: an int comes back, not arrays (a returned array costs ~1 µs).
-    return _fold_message(buf, out, 0, len(buf), fold, classes, key_buf, key_starts, rules)
+    return _fold_message(buf, out, 0, len(buf), fold, classes, special, key_buf, key_starts,
+                         rules)

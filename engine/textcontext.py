@@ -45,6 +45,7 @@ from engine.textclasses import (
     key_at,
 )
 
+Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
 UInt8Array = npt.NDArray[np.uint8]
 UInt32Array = npt.NDArray[np.uint32]
@@ -52,9 +53,13 @@ UInt32Array = npt.NDArray[np.uint32]
 # Per-character facts the isolated-run merge needs (``engine.normalize._merge_run``).
 SENTENCE_BIT, ENUMERATION_BIT, SPACE_BIT = 1, 2, 4
 
+# In the length-changing fold table: no replacement, but the exact path's detector fires
+# (every astral character does, once some astral character expands).
+DETECTED = -2
+
 # What apply_context returns besides a length.
 NO_EDIT = -1  # no rule changed the text: it is the folded text, offsets unchanged
-HAS_KEY = -2  # a look-alike key occurs in the result: use the exact path
+USE_EXACT = -2  # a look-alike key is in the result (or no room): use the exact path
 
 
 @lru_cache(maxsize=1)
@@ -243,21 +248,53 @@ def _numeral_runs(s: UInt32Array, n: int, classes: UInt8Array, digits: UInt32Arr
 
 
 @njit(cache=True, nogil=True)
+def _expand(t: UInt32Array, special: Int32Array, special_buf: UInt32Array,
+            special_starts: Int64Array
+            ) -> tuple[UInt32Array, Int64Array, Int64Array, int, bool]:
+    """The length-changing folds (``⑩`` -> ``10``, invisible -> nothing) applied to ``t``
+    with their offsets, as ``_apply`` carries them: every character of a replacement
+    spans the one it replaces. Returns text, origins, ends (arrays of room for the
+    later steps), the length and whether any applied."""
+    n = len(t)
+    size = 0
+    for i in range(n):
+        k = special[t[i]]
+        size += 1 if k < 0 else special_starts[k + 1] - special_starts[k]
+    s = np.empty(max(size, n), dtype=np.uint32)
+    so = np.empty(len(s), dtype=np.int64)
+    se = np.empty(len(s), dtype=np.int64)
+    o = 0
+    expanded = False
+    for i in range(n):
+        k = special[t[i]]
+        if k < 0:
+            s[o], so[o], se[o] = t[i], i, i + 1
+            o += 1
+            # DETECTED: the exact path's detector fires on it and re-maps the offsets
+            # (as a list) without replacing anything.
+            expanded = expanded or k == DETECTED
+            continue
+        expanded = True
+        for x in range(special_starts[k], special_starts[k + 1]):
+            s[o], so[o], se[o] = special_buf[x], i, i + 1
+            o += 1
+    return s, so, se, o, expanded
+
+
+@njit(cache=True, nogil=True)
 def apply_context(t: UInt32Array, out: UInt32Array, origin: Int64Array, ends: Int64Array,
                   classes: UInt8Array, facts: UInt8Array, digits: UInt32Array,
+                  special: Int32Array, special_buf: UInt32Array, special_starts: Int64Array,
                   key_buf: UInt32Array, key_starts: Int64Array,
                   rules: npt.NDArray[np.bool_]) -> int:
-    """The context rules on folded text ``t``: the result in ``out``, ``origin`` and ``ends``
-    (each at least ``len(t)`` long) and its length; or NO_EDIT, or HAS_KEY."""
-    n = len(t)
+    """The length-changing folds, then the context rules, on folded text ``t``: the result
+    in ``out``, ``origin`` and ``ends`` and its length; or NO_EDIT, or USE_EXACT (a
+    look-alike key in the result, or a result that would not fit in ``out``)."""
     separators, repeats, numerals = rules[0], rules[1], rules[2]
-    s = t.copy()
-    so = np.arange(n, dtype=np.int64)
-    se = so + 1
+    s, so, se, n, edited = _expand(t, special, special_buf, special_starts)
     d = np.empty_like(s)
     do = np.empty_like(so)
     de = np.empty_like(se)
-    edited = False
     if separators:
         m = _strong_separators(s, so, se, n, d, do, de, classes)
         if m < n:
@@ -274,9 +311,11 @@ def apply_context(t: UInt32Array, out: UInt32Array, origin: Int64Array, ends: In
         edited = True
     for i in range(n):
         if has(classes, s[i], KEY_START_BIT) and key_at(s[:n], i, key_buf, key_starts):
-            return HAS_KEY
+            return USE_EXACT
     if not edited:
         return NO_EDIT
+    if n > len(out):
+        return USE_EXACT  # no room: let the exact path do it (the caller sizes ``out``)
     out[:n] = s[:n]
     origin[:n] = so[:n]
     ends[:n] = se[:n]

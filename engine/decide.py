@@ -72,7 +72,7 @@ def _prepare_one(ctx: EventContext, snapshot: Snapshot) -> None:
     ctx.normalized, ctx.normalized_buf = snapshot.text_batch.normalize_one(ctx.text, buf)
     ctx.normalized_text = ctx.normalized.text
     if may_extract_one(buf):
-        ctx.extracted = list(extract(ctx.text, snapshot.default_cc))
+        ctx.extracted = list(extract(ctx.text, snapshot.default_cc, buf))
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:

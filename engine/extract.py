@@ -40,6 +40,7 @@ from itertools import product
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import phonenumbers
 
 from engine.extract_starts import (
@@ -47,6 +48,7 @@ from engine.extract_starts import (
     VIEW_INVISIBLE,
     ViewTables,
     start_positions_one,
+    view_and_starts_one,
     views_and_starts,
 )
 from engine.kwscan import encode_batch, every_character
@@ -332,34 +334,40 @@ _PATH = r"(?:[/?#][!#$%&'()*+,\-./0-9:;=?@a-z_~\[\]]*)?"
 _SCHEME = r"(?:h(?:tt|xx|\*\*|t t)ps?|ftp) ?\[?:\]? ?/ ?/ ?"
 _CUE_SEP = r"[ :=]{0,3}"
 
-_PATTERN = re.compile(
-    "|".join(
-        [
-            # URL with a scheme: any TLD, IDN labels, spaces around dots tolerated.
-            # URL with a scheme: any TLD; an IDN host is all IDN labels (例子.中国) or
-            # ASCII labels under an IDN TLD, so "x.com.联系人" stops at ".com".
-            rf"(?P<scheme>{_SCHEME})(?P<shost>{_IPV4}"
-            rf"|(?:{_IDN_LABEL}{_DOT_LOOSE})+(?:{_IDN_LABEL}|[a-z]{{2,24}}(?![a-z0-9-]))"
-            rf"|(?:{_LABEL}{_DOT_LOOSE})+(?:[a-z]{{2,24}}(?![a-z0-9-])|xn--[a-z0-9-]{{2,59}}"
-            rf"|{_IDN_TLDS}))"
-            rf"(?P<spath>{_PORT}{_PATH})",
-            rf"(?<![a-z0-9@_-])(?<![a-z0-9-]\.)(?P<www>www{_DOT_LOOSE}(?:{_LABEL}{_DOT_LOOSE})*{_TLD})"
-            rf"(?P<wpath>{_PORT}{_PATH})",
-            rf"(?P<ip>{_IPV4})(?P<ipath>{_PORT}{_PATH})",  # (?<![\d.]) checked in _handle
-            rf"(?<![a-z0-9@_-])(?<![a-z0-9-]\.)(?P<bare>(?:{_LABEL}{_DOT_BARE})+{_TLD})(?P<bpath>{_PORT}{_PATH})",
-            rf"(?<![a-z])(?:qq|扣扣|企鹅)(?:号码|号)?(?:是|为)?{_CUE_SEP}"
-            r"(?P<qq>[1-9](?:[ -]?\d){4,10})(?![\d])",
-            rf"(?<![a-z])(?:微信|威信|薇信|徽信|v信|vx|wx|weixin|wechat|加 ?v|\+ ?v)"
-            rf"(?:号码|号|id)?(?:是|为)?{_CUE_SEP}"
-            r"(?P<wx>[a-z][-_a-z0-9]{5,19}(?![-_a-z0-9])|\+?\d(?:[ -]?\d){6,14}(?!\d))",
-            rf"(?<![a-z])(?:telegram|tg|纸飞机|飞机|电报)(?:号|id)?{_CUE_SEP}@?"
-            r"(?P<tg>[a-z][a-z0-9_]{4,31})(?![a-z0-9_])",
-            # No (?<!\d): the scan reaches a digit run at its first digit anyway, and a
-            # leading look-behind would cost a check at every position.
-            r"(?P<num>(?:\+ ?|00)?\(?\d(?:[ \-.()\u2010-\u2015]{0,2}\d){4,24})(?![\d])",
-        ]
-    )
-)
+# The pattern's alternatives in order, by the group that names them (``lastgroup``
+# names the last group of each: see _HOST_OF_PATH).
+_ALTERNATIVES = [
+    # URL with a scheme: any TLD; an IDN host is all IDN labels (例子.中国) or ASCII
+    # labels under an IDN TLD, so "x.com.联系人" stops at ".com"; spaces around dots.
+    ("scheme", rf"(?P<scheme>{_SCHEME})(?P<shost>{_IPV4}"
+               rf"|(?:{_IDN_LABEL}{_DOT_LOOSE})+(?:{_IDN_LABEL}|[a-z]{{2,24}}(?![a-z0-9-]))"
+               rf"|(?:{_LABEL}{_DOT_LOOSE})+(?:[a-z]{{2,24}}(?![a-z0-9-])|xn--[a-z0-9-]{{2,59}}"
+               rf"|{_IDN_TLDS}))"
+               rf"(?P<spath>{_PORT}{_PATH})"),
+    ("www", rf"(?<![a-z0-9@_-])(?<![a-z0-9-]\.)(?P<www>www{_DOT_LOOSE}(?:{_LABEL}{_DOT_LOOSE})*"
+            rf"{_TLD})(?P<wpath>{_PORT}{_PATH})"),
+    ("ip", rf"(?P<ip>{_IPV4})(?P<ipath>{_PORT}{_PATH})"),  # (?<![\d.]) checked in _handle
+    ("bare", rf"(?<![a-z0-9@_-])(?<![a-z0-9-]\.)(?P<bare>(?:{_LABEL}{_DOT_BARE})+{_TLD})"
+             rf"(?P<bpath>{_PORT}{_PATH})"),
+    ("qq", rf"(?<![a-z])(?:qq|扣扣|企鹅)(?:号码|号)?(?:是|为)?{_CUE_SEP}"
+           r"(?P<qq>[1-9](?:[ -]?\d){4,10})(?![\d])"),
+    ("wx", rf"(?<![a-z])(?:微信|威信|薇信|徽信|v信|vx|wx|weixin|wechat|加 ?v|\+ ?v)"
+           rf"(?:号码|号|id)?(?:是|为)?{_CUE_SEP}"
+           r"(?P<wx>[a-z][-_a-z0-9]{5,19}(?![-_a-z0-9])|\+?\d(?:[ -]?\d){6,14}(?!\d))"),
+    ("tg", rf"(?<![a-z])(?:telegram|tg|纸飞机|飞机|电报)(?:号|id)?{_CUE_SEP}@?"
+           r"(?P<tg>[a-z][a-z0-9_]{4,31})(?![a-z0-9_])"),
+    # No (?<!\d): the scan reaches a digit run at its first digit anyway, and a leading
+    # look-behind would cost a check at every position.
+    ("num", r"(?P<num>(?:\+ ?|00)?\(?\d(?:[ \-.()\u2010-\u2015]{0,2}\d){4,24})(?![\d])"),
+]
+_PATTERN = re.compile("|".join(regex for _, regex in _ALTERNATIVES))
+# The alternatives that can match at a decimal digit (\d): an IPv4 octet, a host label
+# ([a-z0-9]) and a phone number; a scheme, www and the cue words start with letters,
+# CJK cue words or "+". Most tries are at digit runs (82% on the unmasked corpus), and
+# this pattern finds there the same first match as _PATTERN for ~40% of the cost.
+_DIGIT_FIRST = ("ip", "bare", "num")
+_DIGIT_PATTERN = re.compile("|".join(regex for name, regex in _ALTERNATIVES
+                                     if name in _DIGIT_FIRST))
 _YI_DASH_RE = re.compile(r"(?<=[0-9\uff10-\uff19])一(?=[0-9\uff10-\uff19])")
 _GROUP_SPLIT_RE = re.compile(r"[ \-.()\u2010-\u2015]+")
 _TRAILING = ".,;:!?)]'*"
@@ -370,10 +378,19 @@ _SERVICE_RE = re.compile(r"9[56]\d{3}|[48]00\d{7}")
 _DEFANGED_RE = re.compile(r" ?(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\}|点|\.) ?")
 
 
-def extract(text: str, default_cc: str = "86") -> list[Extracted]:
-    """Everything extractable in ``text``, sorted by start, de-duplicated."""
-    view, origin = _view_of(text)
-    return _extract_view(text, view, origin, default_cc, _candidate_matches(view))
+def extract(text: str, default_cc: str = "86",
+            buf: npt.NDArray[np.uint32] | None = None) -> list[Extracted]:
+    """Everything extractable in ``text``, sorted by start, de-duplicated.
+
+    ``buf``: ``text`` as UTF-32 code points, when the caller has them already. The view
+    and its candidate offsets come from one kernel call
+    (:func:`engine.extract_starts.view_and_starts_one`); :func:`_view_of` is the Python
+    reference the tests hold it to.
+    """
+    if buf is None:
+        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    view, origin, offsets = view_and_starts_one(buf, _view_tables())
+    return _extract_view(text, view, origin, default_cc, _matches_at(view, offsets))
 
 
 def extract_many(texts: Sequence[str], default_cc: str = "86") -> list[list[Extracted]]:
@@ -465,11 +482,11 @@ def _candidate_matches(view: str) -> Iterator[re.Match[str]]:
 def _matches_at(view: str, positions: Iterable[int]) -> Iterator[re.Match[str]]:
     """finditer's matches, given a superset of the offsets where a match can start."""
     pos = 0
-    match = _PATTERN.match
+    match, digit_match = _PATTERN.match, _DIGIT_PATTERN.match
     for p in positions:
         if p < pos:
             continue  # inside the previous match: finditer resumes at its end
-        m = match(view, p)
+        m = digit_match(view, p) if view[p].isdecimal() else match(view, p)
         if m is not None:
             yield m
             pos = m.end()

@@ -304,6 +304,48 @@ def views_and_starts(buf: UInt32Array, starts: Int64Array, tables: ViewTables
                              _CUE_NEXT)
 
 
+@njit(cache=True, nogil=True)
+def _view_and_starts_one(buf: UInt32Array, fold: Int32Array, bits: npt.NDArray[np.uint8],
+                         numeral: Int32Array, classes: npt.NDArray[np.uint8],
+                         cue_next: Int64Array) -> UInt32Array:
+    # One message: everything packed in one array, since each returned array costs ~1 µs:
+    # [view length o, removed, offset count k, view (o), origin (o), offsets (k)].
+    m = buf.shape[0]
+    t = np.empty(m + 4, np.int64)
+    w, cls = np.empty(m + 4, np.int64), np.empty(m + 4, np.int64)
+    chain, run_end = np.empty(m + 4, np.int64), np.empty(m + 4, np.int64)
+    view = np.empty(m, dtype=np.uint32)
+    origin = np.empty(m, dtype=np.int32)
+    o, removed = _view_message(buf, 0, m, view, origin, 0, fold, bits, numeral, t)
+    offsets = np.empty(max(o, 1), dtype=np.int32)
+    k = _message_starts(view, 0, o, offsets, 0, classes, cue_next, w, cls, chain, run_end)
+    out = np.empty(3 + 2 * o + k, dtype=np.uint32)
+    out[0], out[1], out[2] = o, removed, k
+    out[3:3 + o] = view[:o]
+    out[3 + o:3 + 2 * o] = origin[:o]
+    out[3 + 2 * o:] = offsets[:k]
+    return out
+
+
+def view_and_starts_one(buf: UInt32Array, tables: ViewTables
+                        ) -> tuple[str, list[int] | None, list[int]]:
+    """:func:`views_and_starts` for one text given as UTF-32 code points: its view, each
+    view character's offset in the text (None when no invisible character was dropped:
+    the offsets are the same) and the candidate offsets.
+
+    >>> from engine.extract import _view_tables
+    >>> t = "加ＶＸ abc"
+    >>> view_and_starts_one(np.frombuffer(t.encode("utf-32-le"), np.uint32), _view_tables())
+    ('加vx abc', None, [0, 1])
+    """
+    packed = _view_and_starts_one(buf, tables.fold, tables.bits, tables.numeral, _CLASSES,
+                                  _CUE_NEXT)
+    o, removed, k = packed[:3].tolist()
+    view = packed[3:3 + o].tobytes().decode("utf-32-le", "surrogatepass")
+    origin = packed[3 + o:3 + 2 * o].tolist() if removed else None
+    return view, origin, packed[3 + 2 * o:3 + 2 * o + k].tolist()
+
+
 def start_positions_one(view: UInt32Array) -> Int32Array:
     """Candidate offsets of one view given as UTF-32 code points."""
     return _starts_one(view, _CLASSES, _CUE_NEXT)

@@ -151,6 +151,31 @@ def test_candidate_scan_finds_exactly_what_finditer_finds() -> None:
         assert [(m.span(), m.lastgroup) for m in _candidate_matches(view)] == expected, view
 
 
+def test_digit_pattern_matches_like_the_whole_pattern_at_every_digit() -> None:
+    """At a decimal digit ``_matches_at`` tries only the alternatives that can start
+    there; at every digit offset of fuzzed views (raw text too: any ``\\d``) that must
+    give the whole pattern's match: same span, same alternative, same groups."""
+    from engine.extract import _DIGIT_PATTERN, _PATTERN, _view_of
+    from tests.test_extract_gate import fuzz_text
+
+    rng = random.Random(21)
+    texts = ["".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randrange(1, 12)))
+             for _ in range(6_000)] + [fuzz_text(rng) for _ in range(3_000)]
+    tried = 0
+    for view in {v for t in texts for v in (t, t.lower(), _view_of(t)[0])}:
+        for p, c in enumerate(view):
+            if not c.isdecimal():
+                continue
+            whole, digit = _PATTERN.match(view, p), _DIGIT_PATTERN.match(view, p)
+            tried += 1
+            if whole is None or digit is None:
+                assert whole is digit, (view, p)
+                continue
+            assert (digit.span(), digit.lastgroup) == (whole.span(), whole.lastgroup), (view, p)
+            assert digit.groupdict() == {k: whole.group(k) for k in digit.groupdict()}
+    assert tried > 10_000
+
+
 def test_start_kernel_keeps_every_position_where_the_pattern_matches() -> None:
     """Stronger than the finditer check: at EVERY offset where ``_PATTERN`` matches (also
     inside what finditer skips over), :mod:`engine.extract_starts` must keep the offset,

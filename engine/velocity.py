@@ -126,13 +126,14 @@ def _aligned(n: int) -> int:
     return (n + 63) // 64 * 64
 
 
+_MAX_IDENTITIES = 64  # column tuples remembered by identity (two per snapshot)
+
+
 @dataclass(frozen=True)
 class _Binding:
     generation: int
-    col_type: I64
-    col_index: I64
-    col_len: I64
-    col_param: I64
+    columns: tuple[ColumnSpec, ...]  # what it binds (looked up by identity, see _bound)
+    cols: I64  # the kernel's column table: rows type, index, sub-window ms, parameter
 
 
 class VelocityState:
@@ -148,6 +149,9 @@ class VelocityState:
         self._buffer, self._fd = buffer, fd
         self._lock = threading.Lock()
         self._bindings: dict[tuple[ColumnSpec, ...], _Binding] = {}
+        # The same bindings by id() of the matcher's columns tuple (see _bound); each
+        # reload brings a new tuple, so it is emptied now and then rather than grow.
+        self._by_identity: dict[int, _Binding] = {}
         offset, views = 0, {}
         for name, shape, dtype in config._layout():
             count = int(np.prod(shape))
@@ -283,8 +287,8 @@ class VelocityState:
 
     def _binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
         """Columns of the table for ``columns``; call with the lock held to (re)claim."""
-        found = self._bindings.get(columns)
-        if found is not None and found.generation == int(self.header[_GEN]):
+        found = self._bound(columns)
+        if found is not None:
             return found
         cc = self.config.count_columns
         taken: set[int] = set()
@@ -297,13 +301,14 @@ class VelocityState:
                 row = self._claim([r for r in rows if r not in taken], spec, distinct)
             taken.add(row)
             index.append(row - cc if distinct else row)
-        binding = _Binding(int(self.header[_GEN]),
-                           np.array([s.ctype for s in columns], dtype=np.int64),
-                           np.array(index, dtype=np.int64),
-                           np.array([s.window_ms // vk.SUB_WINDOWS for s in columns],
-                                    dtype=np.int64),
-                           np.array([s.param for s in columns], dtype=np.int64))
+        cols = np.array([[s.ctype for s in columns], index,
+                         [s.window_ms // vk.SUB_WINDOWS for s in columns],
+                         [s.param for s in columns]], dtype=np.int64).reshape(4, len(columns))
+        binding = _Binding(int(self.header[_GEN]), columns, cols)
         self._bindings[columns] = binding
+        if len(self._by_identity) >= _MAX_IDENTITIES:
+            self._by_identity.clear()
+        self._by_identity[id(columns)] = binding
         return binding
 
     def _claim(self, rows: list[int], spec: ColumnSpec, distinct: bool) -> int:
@@ -346,25 +351,35 @@ class VelocityState:
         return self._kernel_one(self._read_binding(columns), key, kind, aux, time_ms, False)
 
     def _read_binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
-        found = self._bindings.get(columns)
-        if found is None or found.generation != int(self.header[_GEN]):
+        found = self._bound(columns)
+        if found is None:
             with self._locked():
                 found = self._binding(columns)
         return found
+
+    def _bound(self, columns: tuple[ColumnSpec, ...]) -> _Binding | None:
+        """The current binding of ``columns``, if any. A matcher passes the same tuple
+        every time, so it is found by identity first: hashing five column specs cost
+        more than the rest of a single event's lookup."""
+        found = self._by_identity.get(id(columns))
+        if found is None or found.columns is not columns:  # new, or an id reused
+            found = self._bindings.get(columns)
+        if found is not None and found.generation == int(self.header[_GEN]):
+            return found
+        return None
 
     def _kernel_one(self, b: _Binding, key: int, kind: int, aux: int, time_ms: int,
                     record: bool) -> list[float]:
         row: list[float] = vk.record_and_query_one(
             self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head, self.bits, self.tags,
-            key, kind, aux, time_ms, b.col_type, b.col_index, b.col_len, b.col_param,
-            record).tolist()
+            key, kind, aux, time_ms, b.cols, record).tolist()
         return row
 
     def _kernel(self, b: _Binding, keys: I64, kinds: I64, aux: I64, times_ms: I64,
                 record: bool) -> npt.NDArray[np.float64]:
         out: npt.NDArray[np.float64] = vk.record_and_query(
             self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head, self.bits, self.tags,
-            keys, kinds, aux, times_ms, b.col_type, b.col_index, b.col_len, b.col_param, record)
+            keys, kinds, aux, times_ms, b.cols, record)
         return out
 
 

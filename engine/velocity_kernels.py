@@ -75,62 +75,67 @@ def _find_slot(keys, seen, key, now_ms, insert):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _event(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
+           key, kind, aux, t, cols, record, out, i):  # pragma: no cover
+    """Record one event (if ``record``) and write its value per column to ``out[i]``."""
+    if key == 0:
+        return
+    m = cols.shape[1]
+    n_bits = bits.shape[3] * 64
+    slot, fresh = _find_slot(keys, seen, key, t, record and kind >= 0)
+    if slot < 0:
+        return
+    if fresh:
+        cnt_head[slot, :] = 0
+        cnt[slot, :, :] = 0
+        dst_head[slot, :] = 0
+        bits[slot, :, :, :] = 0
+    if record and kind >= 0:
+        seen[slot] = max(seen[slot], t)
+        for c in range(m):
+            _record_one(cnt_head, cnt, dst_head, bits, slot, cols[0, c], cols[1, c],
+                        t // cols[2, c], kind, aux, cols[3, c], n_bits)
+            tags[cols[1, c] + (cnt.shape[1] if cols[0, c] == T_DISTINCT else 0), 3] = t
+    for c in range(m):
+        L = cols[2, c]
+        sub = t // L
+        if cols[0, c] == T_DISTINCT:
+            out[i, c] = _distinct(dst_head, bits, slot, cols[1, c], sub, n_bits)
+        else:
+            frac = (t - sub * L) / L
+            out[i, c] = _count(cnt_head, cnt, slot, cols[1, c], sub, frac)
+
+
+@njit(cache=True, nogil=True)
 def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
-                     ev_key, ev_kind, ev_aux, ev_ms,
-                     col_type, col_index, col_len, col_param, record):  # pragma: no cover
+                     ev_key, ev_kind, ev_aux, ev_ms, cols, record):  # pragma: no cover
     """Record a batch of events (if ``record``) and return each event's value per column.
 
-    Events are processed in order, so an event's values include itself and the
-    events before it in the batch. Counts are interpolated over exactly one
+    ``cols`` is the columns' table, one row each for: type, index, sub-window length
+    (ms), parameter. Events are processed in order, so an event's values include itself
+    and the events before it in the batch. Counts are interpolated over exactly one
     window; distinct counts cover the window plus up to one sub-window.
     """
-    n, m = ev_key.shape[0], col_type.shape[0]
-    out = np.zeros((n, m), dtype=np.float64)
-    n_bits = bits.shape[3] * 64
+    n = ev_key.shape[0]
+    out = np.zeros((n, cols.shape[1]), dtype=np.float64)
     for i in range(n):
-        key = ev_key[i]
-        if key == 0:
-            continue
-        t = ev_ms[i]
-        slot, fresh = _find_slot(keys, seen, key, t, record and ev_kind[i] >= 0)
-        if slot < 0:
-            continue
-        if fresh:
-            cnt_head[slot, :] = 0
-            cnt[slot, :, :] = 0
-            dst_head[slot, :] = 0
-            bits[slot, :, :, :] = 0
-        if record and ev_kind[i] >= 0:
-            seen[slot] = max(seen[slot], t)
-            for c in range(m):
-                _record_one(cnt_head, cnt, dst_head, bits, slot, col_type[c], col_index[c],
-                            t // col_len[c], ev_kind[i], ev_aux[i], col_param[c], n_bits)
-                tags[col_index[c] + (cnt.shape[1] if col_type[c] == T_DISTINCT else 0), 3] = t
-        for c in range(m):
-            L = col_len[c]
-            sub = t // L
-            if col_type[c] == T_DISTINCT:
-                out[i, c] = _distinct(dst_head, bits, slot, col_index[c], sub, n_bits)
-            else:
-                frac = (t - sub * L) / L
-                out[i, c] = _count(cnt_head, cnt, slot, col_index[c], sub, frac)
+        _event(keys, seen, cnt_head, cnt, dst_head, bits, tags, ev_key[i], ev_kind[i],
+               ev_aux[i], ev_ms[i], cols, record, out, i)
     return out
 
 
 @njit(cache=True, nogil=True)
 def record_and_query_one(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
-                         key, kind, aux, ms,
-                         col_type, col_index, col_len, col_param, record):  # pragma: no cover
+                         key, kind, aux, ms, cols, record):  # pragma: no cover
     """:func:`record_and_query` for one event given as ints: its row of values.
 
     The single-decision path: building four one-element arrays in Python costs
     more than this event's counting.
     """
-    one = np.empty(1, dtype=np.int64)
-    ev_key, ev_kind, ev_aux, ev_ms = one.copy(), one.copy(), one.copy(), one.copy()
-    ev_key[0], ev_kind[0], ev_aux[0], ev_ms[0] = key, kind, aux, ms
-    return record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags, ev_key, ev_kind,
-                            ev_aux, ev_ms, col_type, col_index, col_len, col_param, record)[0]
+    out = np.zeros((1, cols.shape[1]), dtype=np.float64)
+    _event(keys, seen, cnt_head, cnt, dst_head, bits, tags, key, kind, aux, ms, cols, record,
+           out, 0)
+    return out[0]
 
 
 @njit(cache=True, nogil=True)

@@ -11,14 +11,17 @@ rule *could* change the message beyond the per-character fold:
   that OpenCC converts (phrase-aware t2s), or one outside the class tables;
 * a noise separator between two ideographs (the exact ``_STRONG_SEP_RE`` test);
 * an isolated-character run (the exact ``_ISOLATED_RUN_RE`` test; whether the
-  run would then be merged is left to the exact path);
+  run would then be merged is left to the context kernel);
 * three identical ideographs in a row, a run of 3+ Chinese numerals, or any
   multi-character look-alike key.
 
 A message with none of these gets the folded text with the identity offset map,
-which is what the exact path returns for it; every other message goes through
-:meth:`Normalizer.normalize` itself. ``tests/test_textbatch.py`` checks the two
-agree on the evasion table and on fuzzed text.
+which is what the exact path returns for it. A length-changing fold or a context
+rule (outcomes SPECIAL and CONTEXT) sends the folded code points through
+:func:`engine.textcontext.apply_context`; traditional characters get OpenCC's phrase
+step and a second fold; what remains (a look-alike key, a character outside the
+tables) goes through :meth:`Normalizer.normalize` itself. ``tests/test_textbatch.py``
+checks every path against it on the evasion table and on fuzzed text.
 
 >>> from engine.normalize import NormalizeSettings, Normalizer
 >>> n = Normalizer(NormalizeSettings())

@@ -98,8 +98,6 @@ class BatchNormalizer:
             astral[astral < 0] = DETECTED
         self._special = special
         self._special_buf, self._special_starts = encode_batch(replacements)
-        # How much a message can grow when every character is the longest expansion.
-        self._growth = max((len(r) for r in replacements), default=1) or 1
         outside = fold >= TABLE_SIZE
         if outside.any():
             classes[np.flatnonzero(outside)] |= EXACT_BIT
@@ -149,7 +147,7 @@ class BatchNormalizer:
             else:
                 done = None
                 if kind in (CONTEXT, SPECIAL):
-                    done = self._context(text, folded[bounds[i]:bounds[i + 1]], kind == SPECIAL)
+                    done = self._context(text, folded[bounds[i]:bounds[i + 1]])
                 out.append(done[0] if done is not None else self._exact(text)[0])
         return out
 
@@ -179,29 +177,27 @@ class BatchNormalizer:
             folded = out.tobytes().decode("utf-32-le", "surrogatepass")
             return Normalized(folded, range(len(folded)), (), len(text)), out
         if kind in (CONTEXT, SPECIAL):
-            return self._context(text, out, kind == SPECIAL)
+            return self._context(text, out)
         return None
 
-    def _context(self, text: str, folded: UInt32Array,
-                 expands: bool) -> tuple[Normalized, UInt32Array] | None:
-        """The context rules on ``text``'s folded code points (``apply_context``), after
-        the length-changing folds when ``expands``: the result and its code points, or
-        None when a look-alike key needs the exact path."""
-        room = len(folded) * (self._growth if expands else 1)
-        out = np.empty(room, dtype=np.uint32)
-        origin = np.empty(room, dtype=np.int64)
-        ends = np.empty(room, dtype=np.int64)
+    def _context(self, text: str, folded: UInt32Array) -> tuple[Normalized, UInt32Array] | None:
+        """The length-changing folds and the context rules on ``text``'s folded code points
+        (``apply_context``): the result and its code points, or None when a look-alike key
+        needs the exact path."""
         facts, digits = context_tables()
-        m = apply_context(folded, out, origin, ends, self._classes, facts, digits,
-                          self._special, self._special_buf, self._special_starts,
-                          self._key_buf, self._key_starts, self._rules)
+        packed = apply_context(folded, self._classes, facts, digits, self._special,
+                               self._special_buf, self._special_starts, self._key_buf,
+                               self._key_starts, self._rules)
+        m = int(packed[0])
         if m == USE_EXACT:
             return None
         if m == NO_EDIT:
             t = folded.tobytes().decode("utf-32-le", "surrogatepass")
             return Normalized(t, range(len(t)), (), len(text)), folded
-        t = out[:m].tobytes().decode("utf-32-le", "surrogatepass")
-        return Normalized(t, origin[:m].tolist(), ends[:m].tolist() or (), len(text)), out[:m]
+        code_points = packed[1:1 + m].astype(np.uint32)
+        t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
+        return Normalized(t, packed[1 + m:1 + 2 * m].tolist(),
+                          packed[1 + 2 * m:].tolist() or (), len(text)), code_points
 
     def normalize_one(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array | None]:
         """``normalizer.normalize(text)`` for one message, and the normalized text's code

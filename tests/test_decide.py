@@ -83,6 +83,7 @@ def test_single_event_path_equals_the_batch_path(snap: Snapshot) -> None:
     """``decide`` takes its own single-event path (kernels that return ints, reused code
     points); over disguised texts, URLs, numbers in text, repeated senders (velocity) and
     calls it must decide exactly what ``decide_batch`` decides, state included."""
+    from engine.matchers import SMALL_BATCH_EVENTS
     from engine.velocity import VelocityState
     from tests.evasion_table import EXTRACT_CASES, NORMALIZE_CASES
 
@@ -104,14 +105,16 @@ def test_single_event_path_equals_the_batch_path(snap: Snapshot) -> None:
         batch_state.close()
     assert one_by_one == batched
     assert sum(1 for d in one_by_one if d.matches) > len(events) // 3  # the corpus bites
-    # Batches of two take each stage's small-batch path: the same decisions again.
-    pairs_state = VelocityState.create_local()
-    try:
-        paired = [d for i in range(0, len(events), 2)
-                  for d in decide_batch(snap, events[i:i + 2], pairs_state)]
-    finally:
-        pairs_state.close()
-    assert paired == batched
+    # Small batches (up to SMALL_BATCH_EVENTS) take each stage's single-event path: the
+    # same decisions again.
+    for size in range(2, SMALL_BATCH_EVENTS + 1):
+        small_state = VelocityState.create_local()
+        try:
+            small = [d for i in range(0, len(events), size)
+                     for d in decide_batch(snap, events[i:i + size], small_state)]
+        finally:
+            small_state.close()
+        assert small == batched, size
 
 
 @pytest.mark.parametrize(("event", "field"), [

@@ -47,7 +47,6 @@ from engine.extract_starts import (
     VIEW_CN,
     VIEW_INVISIBLE,
     ViewTables,
-    start_positions_one,
     view_and_starts_one,
     views_and_starts,
 )
@@ -469,14 +468,6 @@ def _extract_view(text: str, view: str, origin: list[int] | None, default_cc: st
                 unique.append(e)
         out = unique
     return out
-
-
-def _candidate_matches(view: str) -> Iterator[re.Match[str]]:
-    """Exactly ``_PATTERN.finditer(view)``, faster: the combined pattern is tried only
-    where :mod:`engine.extract_starts` says an alternative can start, not at every
-    character (on Chinese text, trying it is most of the cost)."""
-    buf = np.frombuffer(view.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return _matches_at(view, start_positions_one(buf).tolist())
 
 
 def _matches_at(view: str, positions: Iterable[int]) -> Iterator[re.Match[str]]:

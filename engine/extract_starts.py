@@ -308,22 +308,18 @@ def views_and_starts(buf: UInt32Array, starts: Int64Array, tables: ViewTables
 def _view_and_starts_one(buf: UInt32Array, fold: Int32Array, bits: npt.NDArray[np.uint8],
                          numeral: Int32Array, classes: npt.NDArray[np.uint8],
                          cue_next: Int64Array) -> UInt32Array:
-    # One message: everything packed in one array, since each returned array costs ~1 µs:
-    # [view length o, removed, offset count k, view (o), origin (o), offsets (k)].
-    m = buf.shape[0]
-    t = np.empty(m + 4, np.int64)
-    w, cls = np.empty(m + 4, np.int64), np.empty(m + 4, np.int64)
-    chain, run_end = np.empty(m + 4, np.int64), np.empty(m + 4, np.int64)
-    view = np.empty(m, dtype=np.uint32)
-    origin = np.empty(m, dtype=np.int32)
-    o, removed = _view_message(buf, 0, m, view, origin, 0, fold, bits, numeral, t)
-    offsets = np.empty(max(o, 1), dtype=np.int32)
-    k = _message_starts(view, 0, o, offsets, 0, classes, cue_next, w, cls, chain, run_end)
+    # One message through the batch kernel, everything packed in one array (each returned
+    # array costs ~1 µs): [view length o, removed, offset count k, view, origin, offsets].
+    starts = np.zeros(2, dtype=np.int64)
+    starts[1] = buf.shape[0]
+    view, _, origin, removed, offsets, _ = _views_and_starts(buf, starts, fold, bits,
+                                                             numeral, classes, cue_next)
+    o, k = view.shape[0], offsets.shape[0]
     out = np.empty(3 + 2 * o + k, dtype=np.uint32)
-    out[0], out[1], out[2] = o, removed, k
-    out[3:3 + o] = view[:o]
-    out[3 + o:3 + 2 * o] = origin[:o]
-    out[3 + 2 * o:] = offsets[:k]
+    out[0], out[1], out[2] = o, removed[0], k
+    out[3:3 + o] = view
+    out[3 + o:3 + 2 * o] = origin
+    out[3 + 2 * o:] = offsets
     return out
 
 

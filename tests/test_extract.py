@@ -140,15 +140,21 @@ _FUZZ_PIECES = [
 
 
 def test_candidate_scan_finds_exactly_what_finditer_finds() -> None:
-    """``_candidate_matches`` skips positions where no alternative can start; it must
-    yield the very matches ``_PATTERN.finditer`` yields, on any text."""
-    from engine.extract import _PATTERN, _candidate_matches
+    """``_matches_at`` over the start kernel's offsets skips positions where no
+    alternative can start; it must yield the very matches ``_PATTERN.finditer`` yields,
+    on any text."""
+    import numpy as np
+
+    from engine.extract import _PATTERN, _matches_at
+    from engine.extract_starts import start_positions_one
 
     rng = random.Random(5)
     for _ in range(20_000):
         view = "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randrange(1, 12))).lower()
         expected = [(m.span(), m.lastgroup) for m in _PATTERN.finditer(view)]
-        assert [(m.span(), m.lastgroup) for m in _candidate_matches(view)] == expected, view
+        offsets = start_positions_one(np.frombuffer(view.encode("utf-32-le", "surrogatepass"),
+                                                    np.uint32)).tolist()
+        assert [(m.span(), m.lastgroup) for m in _matches_at(view, offsets)] == expected, view
 
 
 def test_digit_pattern_matches_like_the_whole_pattern_at_every_digit() -> None:

@@ -89,9 +89,9 @@ class BatchNormalizer:
         # Length-changing folds (index into their replacements, -1: none); the context
         # kernel applies them with offsets.
         special = np.full(TABLE_SIZE, -1, dtype=np.int32)
-        replacements = [to for cp, to in sorted(tables.special.items()) if cp < TABLE_SIZE]
-        special[[cp for cp in sorted(tables.special) if cp < TABLE_SIZE]] = np.arange(
-            len(replacements), dtype=np.int32)
+        expanding = sorted((cp, to) for cp, to in tables.special.items() if cp < TABLE_SIZE)
+        special[[cp for cp, _ in expanding]] = np.arange(len(expanding), dtype=np.int32)
+        replacements = [to for _, to in expanding]
         if any(cp >= 0x10000 for cp in tables.special):
             # Its detector then fires on every astral character (see _detector).
             astral = special[0x10000:]
@@ -111,6 +111,7 @@ class BatchNormalizer:
                 classes[ord(key[0])] |= KEY_START_BIT
         self._fold = fold
         self._classes = classes
+        self._facts, self._digits = context_tables()
         self._key_buf, self._key_starts = encode_batch(keys) if keys else (
             np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64))
         self._rules = np.array([tables.separators, tables.collapse_repeats,
@@ -118,7 +119,8 @@ class BatchNormalizer:
 
     def fold_batch(self, buf: UInt32Array, starts: Int64Array) -> tuple[UInt32Array, UInt8Array]:
         """Fold a batch (``engine.kwscan.encode_batch`` form): the folded buffer (same
-        offsets) and each message's outcome (UNCHANGED, FOLDED or EXACT)."""
+        offsets) and each message's outcome (UNCHANGED, FOLDED, CONTEXT, SPECIAL or
+        EXACT)."""
         return _fold_batch(buf, starts, self._fold, self._classes, self._special,
                            self._key_buf, self._key_starts, self._rules)
 
@@ -174,8 +176,7 @@ class BatchNormalizer:
         if kind == UNCHANGED:
             return Normalized(text, range(len(text)), (), len(text)), buf
         if kind == FOLDED:
-            folded = out.tobytes().decode("utf-32-le", "surrogatepass")
-            return Normalized(folded, range(len(folded)), (), len(text)), out
+            return _same_offsets(text, out)
         if kind in (CONTEXT, SPECIAL):
             return self._context(text, out)
         return None
@@ -184,16 +185,14 @@ class BatchNormalizer:
         """The length-changing folds and the context rules on ``text``'s folded code points
         (``apply_context``): the result and its code points, or None when a look-alike key
         needs the exact path."""
-        facts, digits = context_tables()
-        packed = apply_context(folded, self._classes, facts, digits, self._special,
+        packed = apply_context(folded, self._classes, self._facts, self._digits, self._special,
                                self._special_buf, self._special_starts, self._key_buf,
                                self._key_starts, self._rules)
         m = int(packed[0])
         if m == USE_EXACT:
             return None
         if m == NO_EDIT:
-            t = folded.tobytes().decode("utf-32-le", "surrogatepass")
-            return Normalized(t, range(len(t)), (), len(text)), folded
+            return _same_offsets(text, folded)
         code_points = packed[1:1 + m].astype(np.uint32)
         t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
         return Normalized(t, packed[1 + m:1 + 2 * m].tolist(),
@@ -222,8 +221,15 @@ class BatchNormalizer:
         self.normalize_one("ＶＸ", np.frombuffer("ＶＸ".encode("utf-32-le"), np.uint32))
 
 
+def _same_offsets(text: str, code_points: UInt32Array) -> tuple[Normalized, UInt32Array]:
+    """The result for code points that kept every offset of ``text`` (a fold, or context
+    rules that changed nothing)."""
+    t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
+    return Normalized(t, range(len(t)), (), len(text)), code_points
+
+
 @njit(cache=True, nogil=True)
-def _needs_exact(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
+def _beyond_fold(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
                  key_starts: Int64Array, rules: npt.NDArray[np.bool_]) -> int:
     """Whether a rule beyond the fold could fire on folded text ``t``: 0 (none), CONTEXT
     (a context rule, for :func:`engine.textcontext.apply_context`) or EXACT (a look-alike
@@ -293,7 +299,7 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
         if expands:
             kind = SPECIAL  # the context kernel expands it first, then applies every rule
         else:
-            beyond = _needs_exact(out[a:b], classes, key_buf, key_starts, rules)
+            beyond = _beyond_fold(out[a:b], classes, key_buf, key_starts, rules)
             if beyond != 0:
                 kind = beyond
     if kind == EXACT:

@@ -126,13 +126,9 @@ def _aligned(n: int) -> int:
     return (n + 63) // 64 * 64
 
 
-_MAX_IDENTITIES = 64  # column tuples remembered by identity (two per snapshot)
-
-
 @dataclass(frozen=True)
 class _Binding:
     generation: int
-    columns: tuple[ColumnSpec, ...]  # what it binds (looked up by identity, see _bound)
     cols: I64  # the kernel's column table: rows type, index, sub-window ms, parameter
 
 
@@ -149,9 +145,6 @@ class VelocityState:
         self._buffer, self._fd = buffer, fd
         self._lock = threading.Lock()
         self._bindings: dict[tuple[ColumnSpec, ...], _Binding] = {}
-        # The same bindings by id() of the matcher's columns tuple (see _bound); each
-        # reload brings a new tuple, so it is emptied now and then rather than grow.
-        self._by_identity: dict[int, _Binding] = {}
         offset, views = 0, {}
         for name, shape, dtype in config._layout():
             count = int(np.prod(shape))
@@ -303,12 +296,9 @@ class VelocityState:
             index.append(row - cc if distinct else row)
         cols = np.array([[s.ctype for s in columns], index,
                          [s.window_ms // vk.SUB_WINDOWS for s in columns],
-                         [s.param for s in columns]], dtype=np.int64).reshape(4, len(columns))
-        binding = _Binding(int(self.header[_GEN]), columns, cols)
+                         [s.param for s in columns]], dtype=np.int64)
+        binding = _Binding(int(self.header[_GEN]), cols)
         self._bindings[columns] = binding
-        if len(self._by_identity) >= _MAX_IDENTITIES:
-            self._by_identity.clear()
-        self._by_identity[id(columns)] = binding
         return binding
 
     def _claim(self, rows: list[int], spec: ColumnSpec, distinct: bool) -> int:
@@ -358,12 +348,9 @@ class VelocityState:
         return found
 
     def _bound(self, columns: tuple[ColumnSpec, ...]) -> _Binding | None:
-        """The current binding of ``columns``, if any. A matcher passes the same tuple
-        every time, so it is found by identity first: hashing five column specs cost
-        more than the rest of a single event's lookup."""
-        found = self._by_identity.get(id(columns))
-        if found is None or found.columns is not columns:  # new, or an id reused
-            found = self._bindings.get(columns)
+        """The current binding of ``columns``, if any (none after another process
+        reclaimed a column: the generation moved)."""
+        found = self._bindings.get(columns)
         if found is not None and found.generation == int(self.header[_GEN]):
             return found
         return None

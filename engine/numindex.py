@@ -19,10 +19,14 @@ Layout (why it is fast and small):
 * Load factor 0.85 of five-slot buckets: 64 / (5 * 0.85) = 15.06 bytes per
   entry.  The bucket count is not a power of two (that could cost 2x memory);
   a hash is mapped to a bucket by multiply-shift range reduction.
-* Batches are processed in groups: the two bucket lines of a group of queries
-  are touched first (independent loads the CPU overlaps), then the probes run
-  on lines already in cache.  Memory latency, not arithmetic, bounds random
-  lookups into a 150 MB table; large batches are also split over the cores.
+* Batch lookups prefetch: while probing query ``j`` the kernel issues software
+  prefetches (``engine/prefetch.py``) for both bucket lines of query
+  ``j + 16``, so about 32 cache misses are in flight at any time.  Memory
+  latency, not arithmetic, bounds random lookups into a 150 MB table.  Measured
+  at 10 M keys on one thread: 22 M lookups/s when the lines were touched with
+  plain loads a group of 16 queries at a time, 50 M/s with the prefetches 16
+  queries ahead (8 ahead: 41 M/s; 64 ahead: 27-49 M/s).  Large batches are also
+  split over the cores.
 
 >>> import numpy as np
 >>> idx = NumberIndex.build(np.array([8613800138000, 86110], dtype=np.int64),
@@ -48,6 +52,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from engine.prefetch import prefetch
 from rules.phone import range_to_prefixes  # re-exported: ranges are stored as prefixes
 
 __all__ = ["MAX_KEY_DIGITS", "NumberIndex", "range_to_prefixes", "warm"]
@@ -59,7 +64,7 @@ _LOAD = 0.85  # 64 bytes / (5 slots * 0.85) = 15.06 bytes per entry
 _WORDS = 8  # int64 words per bucket (one cache line)
 _SLOTS = 5  # keys per bucket; their int32 values sit in words 5..7
 _VAL0 = 2 * _SLOTS  # int32 offset of the first value inside a bucket
-_GROUP = 16  # queries whose bucket lines are touched together
+_AHEAD = 16  # queries between a prefetch of bucket lines and their probe
 _MAX_KICKS = 2000
 _POW10 = np.array([10**k for k in range(MAX_KEY_DIGITS + 1)], dtype=np.int64)
 
@@ -133,21 +138,23 @@ def _probe(t64: Int64Array, t32: Int32Array, nb: np.uint64, q: np.int64) -> np.i
     return t32[hit] if hit >= 0 else np.int32(-1)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_buckets(t64: Int64Array, nb: np.uint64, q: np.int64) -> None:
+    a, b = _buckets(q, nb)
+    prefetch(t64, a * _WORDS)
+    prefetch(t64, b * _WORDS)
+
+
 @njit(cache=True, nogil=True)
 def _lookup_range(t64: Int64Array, t32: Int32Array, nb: np.uint64,
-                  queries: Int64Array, out: Int32Array, lo: int, hi: int) -> np.int64:
-    acc = np.int64(0)
-    for g in range(lo, hi, _GROUP):
-        ge = min(g + _GROUP, hi)
-        # Pass 1: touch both bucket lines of every query in the group.  The loads
-        # are independent, so their cache misses overlap.
-        for j in range(g, ge):
-            a, b = _buckets(queries[j], nb)
-            acc += t64[a * _WORDS] + t64[b * _WORDS]
-        # Pass 2: the real probes, now on cached lines.
-        for j in range(g, ge):
-            out[j] = _probe(t64, t32, nb, queries[j])
-    return acc  # returned so pass 1 is not optimised away
+                  queries: Int64Array, out: Int32Array, lo: int, hi: int) -> None:
+    for j in range(lo, min(lo + _AHEAD, hi)):
+        _prefetch_buckets(t64, nb, queries[j])
+    for j in range(lo, hi):
+        # Fetch ahead, then probe lines that were requested _AHEAD queries ago.
+        if j + _AHEAD < hi:
+            _prefetch_buckets(t64, nb, queries[j + _AHEAD])
+        out[j] = _probe(t64, t32, nb, queries[j])
 
 
 @njit(cache=True, nogil=True)

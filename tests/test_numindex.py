@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.numindex import NumberIndex, range_to_prefixes, warm
+from engine.numindex import _AHEAD, NumberIndex, range_to_prefixes, warm
 
 
 def _random_keys(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -28,6 +28,20 @@ def test_lookup_matches_dict(n: int) -> None:
     want = [expected.get(q, -1) for q in queries.tolist()]
     assert idx.lookup(queries).tolist() == want
     assert idx.lookup_serial(queries).tolist() == want
+
+
+def test_every_batch_size_around_the_prefetch_distance() -> None:
+    # The batch kernel prefetches _AHEAD queries ahead: batches shorter than, equal
+    # to and just past that distance take different loop edges.
+    rng = np.random.default_rng(11)
+    keys = _random_keys(rng, 500)
+    idx = NumberIndex.build(keys, np.arange(keys.size, dtype=np.int32))
+    pool = np.concatenate([keys[:60], keys[:60] + 1])
+    rng.shuffle(pool)
+    position = {k: i for i, k in enumerate(keys.tolist())}
+    for size in range(3 * _AHEAD + 2):
+        q = pool[:size]
+        assert idx.lookup(q).tolist() == [position.get(k, -1) for k in q.tolist()], size
 
 
 def test_large_batch_uses_parallel_path_and_agrees() -> None:

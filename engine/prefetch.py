@@ -7,8 +7,9 @@ at once, so a kernel can keep a dozen or more misses in flight while it works on
 lines that have already arrived.  numba has no prefetch, so this is an LLVM
 intrinsic (``llvm.prefetch``: read, high locality, data cache).
 
-A prefetch never faults, but the index must still be in bounds of ``array`` to
-name a line of it: callers pass indexes they are about to read.
+``index`` picks an element of a 1-D array or the first element of a row (along
+the first axis) of an N-D one.  A prefetch never faults, but the index should be
+in bounds to name a line of ``array``: callers pass indexes they are about to read.
 
 >>> import numpy as np
 >>> from numba import njit
@@ -45,7 +46,7 @@ _READ, _HIGH_LOCALITY, _DATA_CACHE = 0, 3, 1
 
 @intrinsic
 def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cover - compiled
-    if not isinstance(array, types.Array) or array.ndim != 1:
+    if not isinstance(array, types.Array):
         return None
     if not isinstance(index, types.Integer):
         return None
@@ -54,7 +55,9 @@ def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cove
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         array_type = signature.args[0]
         ary = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, ary, [args[1]])
+        zero = context.get_constant(index, 0)
+        where = [args[1]] + [zero] * (array_type.ndim - 1)  # row ``index``, first element
+        pointer = cgutils.get_item_pointer(context, builder, array_type, ary, where)
         function = cgutils.get_or_insert_function(builder.module, _PREFETCH_TYPE, _PREFETCH_NAME)
         builder.call(function, [builder.bitcast(pointer, _BYTE_POINTER),
                                 ir.Constant(_I32, _READ), ir.Constant(_I32, _HIGH_LOCALITY),
@@ -64,6 +67,7 @@ def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cove
     return sig, codegen
 
 
-#: ``prefetch(array, index)``: hint the CPU to fetch the cache line holding
-#: ``array[index]`` (1-D arrays, integer index; callable from numba code only).
+#: ``prefetch(array, index)``: hint the CPU to fetch the cache line holding the first
+#: element of ``array[index]`` (the element itself for 1-D arrays, the start of row
+#: ``index`` for N-D ones); callable from numba code only.
 prefetch = cast(Callable[[Any, Any], None], _prefetch)

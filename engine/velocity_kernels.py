@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from engine.prefetch import prefetch
+
 WAYS = 8  # slots per set: a caller is evicted only by 8 fresher callers of its set
 SUB_WINDOWS = 4  # a window is 4 sub-windows; the ring keeps one more (the oldest, partly in)
 RING = SUB_WINDOWS + 1
@@ -29,6 +31,12 @@ T_CALLS, T_ENDED, T_SHORT, T_SMS, T_DISTINCT = 1, 2, 3, 4, 5
 EV_CALL, EV_ENDED, EV_MESSAGE = 0, 1, 2
 
 I64 = npt.NDArray[np.int64]
+
+# Batch kernel prefetch distances, in events (measured on a 190 MiB table, 300 k callers,
+# batches of 1024, four columns: 1.4-2.2 us an event without, 0.83-0.96 with 16/8,
+# 24/12 or 32/16; the same events on a table that fits the cache: 0.95 us).
+_SET_AHEAD = 24
+_SLOT_AHEAD = 12
 
 
 @njit(cache=True, nogil=True)
@@ -47,6 +55,13 @@ def _popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
     return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _set_base(keys, key):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The first slot of ``key``'s set of :data:`WAYS` slots."""
+    n_sets = keys.shape[0] // WAYS
+    return int(_mix(np.uint64(key)) % np.uint64(n_sets)) * WAYS
+
+
 @njit(cache=True, nogil=True)
 def _find_slot(keys, seen, key, now_ms, insert):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The slot of ``key``; with ``insert``, claim one (empty, else least recently seen).
@@ -54,8 +69,7 @@ def _find_slot(keys, seen, key, now_ms, insert):  # type: ignore[no-untyped-def]
     Returns (slot, fresh): ``fresh`` is True when the slot was just (re)claimed
     and its counters must be cleared. -1 when not found and not inserting.
     """
-    n_sets = keys.shape[0] // WAYS
-    base = int(_mix(np.uint64(key)) % np.uint64(n_sets)) * WAYS
+    base = _set_base(keys, key)
     victim = -1
     for j in range(base, base + WAYS):
         if keys[j] == key:
@@ -74,7 +88,8 @@ def _find_slot(keys, seen, key, now_ms, insert):  # type: ignore[no-untyped-def]
     return victim, True
 
 
-@njit(cache=True, nogil=True)
+# Inlined: a call passing nine arrays cost ~110 ns an event, as much as the counting.
+@njit(cache=True, nogil=True, inline="always")
 def _event(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
            key, kind, aux, t, cols, record, out, i):  # pragma: no cover
     """Record one event (if ``record``) and write its value per column to ``out[i]``."""
@@ -119,9 +134,30 @@ def record_and_query(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: i
     n = ev_key.shape[0]
     out = np.zeros((n, cols.shape[1]), dtype=np.float64)
     for i in range(n):
+        # A random caller's set and counters are cache misses in a 190 MiB table: ask
+        # for event i+_SET_AHEAD's set line, and for the counters of event
+        # i+_SLOT_AHEAD, whose set line was asked for earlier, while event i counts.
+        if i + _SET_AHEAD < n and ev_key[i + _SET_AHEAD] != 0:
+            prefetch(keys, _set_base(keys, ev_key[i + _SET_AHEAD]))
+        if i + _SLOT_AHEAD < n and ev_key[i + _SLOT_AHEAD] != 0:
+            _prefetch_counters(keys, seen, cnt_head, cnt, dst_head, bits, ev_key[i + _SLOT_AHEAD])
         _event(keys, seen, cnt_head, cnt, dst_head, bits, tags, ev_key[i], ev_kind[i],
                ev_aux[i], ev_ms[i], cols, record, out, i)
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_counters(keys, seen, cnt_head, cnt, dst_head, bits, key):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Prefetch the rows of ``key``'s slot if it has one now (a read: nothing is claimed)."""
+    base = _set_base(keys, key)
+    for j in range(base, base + WAYS):
+        if keys[j] == key:
+            prefetch(seen, j)
+            prefetch(cnt_head, j)
+            prefetch(cnt, j)
+            prefetch(dst_head, j)
+            prefetch(bits, j)
+            return
 
 
 @njit(cache=True, nogil=True)

@@ -62,6 +62,7 @@ from grpc_reflection.v1alpha import reflection
 from engine import Snapshot, SnapshotHolder, compile_ruleset, decide, decide_batch
 from engine.coalesce import Coalescer
 from engine.gc_tuning import tune_gc_for_serving
+from engine.textmemo import DEFAULT_MAX_CHARS
 from engine.types import CallEndedEvent, CallEvent, Decision, Event, MessageEvent
 from engine.velocity import VelocityState
 from proto import convert
@@ -112,6 +113,8 @@ class ServeConfig:
     # Velocity counters: "" for a table private to the process; --workers children get the
     # path of the table their supervisor shares between them (all see the same counts).
     velocity_path: str = ""
+    # Characters of message text each snapshot's memo of prepared texts holds (0: none).
+    text_memo_chars: int = DEFAULT_MAX_CHARS
 
 
 class Admission:
@@ -535,6 +538,7 @@ def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
     """
     holder = holder if holder is not None else SnapshotHolder(runtime=_velocity_state(config))
     tune_gc_for_serving(holder)  # no cyclic-GC pauses on the request path
+    holder.add_listener(lambda snapshot: snapshot.text_memo.resize(config.text_memo_chars))
     service = build_server(config, holder)
     try:
         if config.rules is not None or config.redis is None:
@@ -599,6 +603,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replica-id", default="", help="name in status (default host:pid)")
     parser.add_argument("--metrics-port", type=int, default=0,
                         help="serve Prometheus metrics on this port (worker i: port + i)")
+    parser.add_argument("--text-memo-chars", type=int, default=d.text_memo_chars,
+                        help="characters of repeated SMS text whose normalization and "
+                        "extraction each ruleset remembers (default "
+                        f"{d.text_memo_chars:,}, ~60 MB at most; 0: off)")
 
 
 def config_from_args(args: argparse.Namespace) -> ServeConfig:
@@ -609,7 +617,10 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         workers=args.workers, max_concurrent=args.max_concurrent, max_batch=args.max_batch,
         max_text_bytes=args.max_text_bytes, max_message_bytes=args.max_message_bytes,
         grace=args.grace, replica_id=args.replica_id, metrics_port=args.metrics_port,
+        text_memo_chars=args.text_memo_chars,
     )
+    if config.text_memo_chars < 0:
+        raise ValueError("--text-memo-chars must be at least 0")
     for name in ("workers", "max_concurrent", "max_batch", "max_text_bytes", "max_message_bytes"):
         if getattr(config, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")

@@ -301,7 +301,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     payloads = make_payloads(make_messages(texts, args.seed), args.batch_size)
     ports = {"interceptor": free_port(), "noop": free_port()}
     procs = {
-        "interceptor": start_process(["server.py", "--port", str(ports["interceptor"])]),
+        # No text memo: the pool of 4,096 payloads replays, so after its first cycle every
+        # text would be a memo hit, a repetition real traffic need not have. The corpus's
+        # own repetition is measured in-process (bench_decide).
+        "interceptor": start_process(["server.py", "--port", str(ports["interceptor"]),
+                                      "--text-memo-chars", "0"]),
         "noop": start_process(["bench/noop_server.py", "--port", str(ports["noop"])]),
     }
     channels = {k: grpc.insecure_channel(f"127.0.0.1:{p}") for k, p in ports.items()}

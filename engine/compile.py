@@ -60,11 +60,12 @@ def warm_kernels() -> None:
 
 def clear_memo_caches(snapshot: Snapshot | None = None) -> None:
     """Empty every memo cache a serving process fills (number keys, the phones of a
-    digit run, and ``snapshot``'s host rules): for measuring traffic that nothing seen
-    before helps. Answers never change, only their cost."""
+    digit run, and ``snapshot``'s prepared texts and host rules): for measuring traffic
+    that nothing seen before helps. Answers never change, only their cost."""
     phone.clear_caches()
     extract.clear_caches()
     if snapshot is not None:
+        snapshot.text_memo.clear()
         for matcher in (*snapshot.live, *snapshot.shadow):
             if isinstance(matcher, engine.domains.DomainMatcher):
                 matcher.forget()

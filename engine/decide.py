@@ -31,48 +31,69 @@ from engine.extract_gate import may_extract_batch, may_extract_one
 from engine.kwscan import encode_batch
 from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
+from engine.textmemo import PreparedText
 from engine.types import Action, Decision, Event
 from rules.errors import EventError
 
 
 def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
-    """Normalize and extract the text of every event that has some, a batch at a time.
+    """Normalize and extract the text of every event that has some, once per distinct text.
 
-    One UTF-32 encoding of the batch feeds both numba passes: the batch normalizer and
-    the extraction gate, so ``extract`` runs only for messages that could hold a URL,
-    domain, phone number or contact ID.
+    A text the snapshot prepared before comes from its memo (``engine.textmemo``);
+    the rest are prepared together, each distinct text once, and remembered.
     """
     if not snapshot.needs_text:
         return
-    with_text = [ctx for ctx in contexts if ctx.text]
-    if not with_text:
+    memo = snapshot.text_memo
+    new: dict[str, list[EventContext]] = {}
+    for ctx in contexts:
+        if ctx.text:
+            known = memo.get(ctx.text)
+            if known is not None:
+                _use(ctx, known)
+            else:
+                new.setdefault(ctx.text, []).append(ctx)
+    if not new:
         return
-    if len(with_text) <= SMALL_BATCH_EVENTS:
-        for ctx in with_text:
-            _prepare_one(ctx, snapshot)
-        return
-    texts = [ctx.text for ctx in with_text]
+    texts = list(new)
+    if len(texts) <= SMALL_BATCH_EVENTS:
+        prepared = [_prepare_one(text, snapshot) for text in texts]
+    else:
+        prepared = _prepare_many(texts, snapshot)
+    for text, result in zip(texts, prepared, strict=True):
+        memo.put(text, result)
+        for ctx in new[text]:
+            _use(ctx, result)
+
+
+def _use(ctx: EventContext, prepared: PreparedText) -> None:
+    ctx.normalized = prepared.normalized
+    ctx.normalized_text = prepared.normalized.text
+    ctx.normalized_buf = prepared.code_points
+    ctx.extracted = list(prepared.extracted)
+
+
+def _prepare_many(texts: list[str], snapshot: Snapshot) -> list[PreparedText]:
+    """Prepare texts a batch at a time. One UTF-32 encoding of the batch feeds both numba
+    passes: the batch normalizer and the extraction gate, so ``extract`` runs only for
+    messages that could hold a URL, domain, phone number or contact ID."""
     encoded = encode_batch(texts)
     normalized = snapshot.text_batch.normalize_many(texts, encoded)
     may_extract = may_extract_batch(buf=encoded[0], starts=encoded[1]).tolist()
-    for ctx, result in zip(with_text, normalized, strict=True):
-        ctx.normalized_text = result.text
-        ctx.normalized = result
-    to_extract = [ctx for ctx, extractable in zip(with_text, may_extract, strict=True)
+    to_extract = [text for text, extractable in zip(texts, may_extract, strict=True)
                   if extractable]
-    found = extract_many([ctx.text for ctx in to_extract], snapshot.default_cc)
-    for ctx, items in zip(to_extract, found, strict=True):
-        ctx.extracted = list(items)
+    found = iter(extract_many(to_extract, snapshot.default_cc))
+    return [PreparedText(result, None, tuple(next(found)) if extractable else ())
+            for result, extractable in zip(normalized, may_extract, strict=True)]
 
 
-def _prepare_one(ctx: EventContext, snapshot: Snapshot) -> None:
-    """The single-event form of :func:`_prepare_texts`: kernels that return ints, and the
+def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:
+    """The single-text form of :func:`_prepare_many`: kernels that return ints, and the
     normalized code points kept for the keyword scan (a batch's setup costs ~10 µs)."""
-    buf = np.frombuffer(ctx.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    ctx.normalized, ctx.normalized_buf = snapshot.text_batch.normalize_one(ctx.text, buf)
-    ctx.normalized_text = ctx.normalized.text
-    if may_extract_one(buf):
-        ctx.extracted = list(extract(ctx.text, snapshot.default_cc, buf))
+    buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    normalized, code_points = snapshot.text_batch.normalize_one(text, buf)
+    extracted = tuple(extract(text, snapshot.default_cc, buf)) if may_extract_one(buf) else ()
+    return PreparedText(normalized, code_points, extracted)
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:

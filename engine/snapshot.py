@@ -8,11 +8,12 @@ snapshot, so every decision is made by exactly one ruleset version.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.matchers import Matcher
 from engine.normalize import Normalizer
 from engine.textbatch import BatchNormalizer
+from engine.textmemo import TextMemo
 from rules.model import Thresholds
 
 
@@ -39,6 +40,8 @@ class Snapshot:
     live: tuple[Matcher, ...]
     shadow: tuple[Matcher, ...]
     needs_text: bool
+    # Prepared texts of this snapshot (engine.textmemo): mutable, but only a cache.
+    text_memo: TextMemo = field(default_factory=TextMemo, compare=False, repr=False)
 
     def describe(self) -> str:
         """One line for logs: ``default@1a2b3c4d5e6f (12 rules, ...)``."""

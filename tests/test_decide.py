@@ -74,8 +74,10 @@ def test_batch_equals_single(snap: Snapshot) -> None:
     events = [sms(FRAUD, mid="a"), sms("今晚一起吃饭吗", mid="b"),
               CallEvent("c", "17012345678", "13800138000"), sms("兼职刷单日结佣金", mid="d"),
               sms("加我微信 abc12345 领取补贴", mid="e")]
+    snap.text_memo.clear()  # each path prepares the texts itself (no memo hits)
     batch = decide_batch(snap, events)
     assert [d.event_id for d in batch] == ["a", "b", "c", "d", "e"]
+    snap.text_memo.clear()
     assert batch == [decide(snap, e) for e in events]
 
 
@@ -98,7 +100,10 @@ def test_single_event_path_equals_the_batch_path(snap: Snapshot) -> None:
                for i in range(40)]
     single_state, batch_state = VelocityState.create_local(), VelocityState.create_local()
     try:
+        # Memo cleared before each path: each prepares every text itself.
+        snap.text_memo.clear()
         one_by_one = [decide(snap, e, single_state) for e in events]
+        snap.text_memo.clear()
         batched = decide_batch(snap, events, batch_state)
     finally:
         single_state.close()
@@ -109,6 +114,7 @@ def test_single_event_path_equals_the_batch_path(snap: Snapshot) -> None:
     # same decisions again.
     for size in range(2, SMALL_BATCH_EVENTS + 1):
         small_state = VelocityState.create_local()
+        snap.text_memo.clear()
         try:
             small = [d for i in range(0, len(events), size)
                      for d in decide_batch(snap, events[i:i + size], small_state)]
@@ -166,6 +172,44 @@ def test_domain_memo_is_bounded_and_changes_nothing(snap: Snapshot,
     assert first[0] and first[1] == first[0] and not first[2]  # listed, look-alike, unlisted
 
 
+def test_repeated_texts_are_prepared_once_and_decided_the_same(snap: Snapshot) -> None:
+    """A campaign repeats its text: the snapshot's text memo prepares each distinct text
+    once, and a repeat (in the same batch, or later) is decided as if it were new."""
+    texts = [FRAUD, "有问题请致电 170-1234-5678 联系", "兼职刷 单，日结佣金", "今晚一起吃饭吗",
+             "\U0001f600 中奖了 ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ", "加我微信 abc12345 领取补贴"]
+    events = [sms(texts[i % len(texts)], sender=f"1391234{i:04d}", mid=f"m{i}")
+              for i in range(30)]
+
+    def fresh(event: MessageEvent) -> object:
+        snap.text_memo.clear()
+        return decide(snap, event)
+
+    expected = [fresh(e) for e in events]
+    snap.text_memo.clear()
+    assert decide_batch(snap, events) == expected  # duplicates within one batch
+    assert len(snap.text_memo) == len(texts)
+    hits = snap.text_memo.hits
+    assert decide_batch(snap, events) == expected  # every text from the memo
+    assert [decide(snap, e) for e in events] == expected
+    assert snap.text_memo.hits == hits + 2 * len(events)
+    assert sum(1 for d in expected if d.matches) >= len(events) // 2  # the texts bite
+
+
+def test_text_memo_is_bounded_by_characters() -> None:
+    from engine.normalize import Normalized
+    from engine.textmemo import PreparedText, TextMemo
+
+    memo = TextMemo(max_chars=1000)
+    for i in range(500):
+        text = f"message number {i:04d}"  # 19 characters
+        memo.put(text, PreparedText(Normalized(text, range(len(text))), None, ()))
+    assert sum(map(len, memo._entries)) <= 1000 and len(memo) >= 1000 // 19 * 7 // 8
+    assert memo.get("message number 0499") is not None  # the newest stay
+    assert memo.get("message number 0000") is None
+    memo.put("x" * 1001, PreparedText(Normalized("x", range(1)), None, ()))  # too long: kept out
+    assert memo.get("x" * 1001) is None
+
+
 def test_clear_memo_caches_empties_them_and_changes_no_decision(snap: Snapshot) -> None:
     from engine.compile import clear_memo_caches
     from engine.domains import DomainMatcher
@@ -173,11 +217,12 @@ def test_clear_memo_caches_empties_them_and_changes_no_decision(snap: Snapshot) 
     from rules.phone import number_key
 
     events = [sms(FRAUD, mid="a"), sms("有问题请致电 170-1234-5678 联系", mid="b")]
+    clear_memo_caches(snap)  # texts seen by earlier tests are prepared again
     first = decide_batch(snap, events)
     domains = next(m for m in snap.live if isinstance(m, DomainMatcher))
     assert number_key.cache_info().currsize and _phone_spans.cache_info().currsize
-    assert domains._memo
+    assert domains._memo and len(snap.text_memo)
     clear_memo_caches(snap)
     assert not number_key.cache_info().currsize and not _phone_spans.cache_info().currsize
-    assert not domains._memo
+    assert not domains._memo and not len(snap.text_memo)
     assert decide_batch(snap, events) == first

@@ -6,6 +6,7 @@ overload, client disconnects, graceful shutdown on SIGTERM and ``--workers``.
 
 from __future__ import annotations
 
+import argparse
 import os
 import queue
 import signal
@@ -235,6 +236,30 @@ def test_metrics_count_rpcs_and_decisions() -> None:
     assert value("interceptor_rpc_total", rpc="CheckMessage", code="INVALID_ARGUMENT") == 1
     assert value("interceptor_rpc_total", rpc="CheckBatch", code="OK") == 1
     assert value("interceptor_rpc_seconds_count", rpc="CheckMessage") == 3
+
+
+@pytest.mark.parametrize("memo_chars", [0, 1000])
+def test_text_memo_option_reaches_the_active_ruleset(
+    make_service: Callable[..., server.Service], memo_chars: int
+) -> None:
+    """--text-memo-chars bounds each ruleset's memo of prepared texts; 0 turns it off.
+    A repeated SMS is decided the same either way."""
+    service = make_service(text_memo_chars=memo_chars)
+    stub = stub_for(service.port)
+    replies = [stub.CheckMessage(sms(f"m{i}", FRAUD_SMS), timeout=10) for i in range(3)]
+    assert {r.action for r in replies} == {pb.ACTION_BLOCK}
+    assert len({tuple(m.rule_id for m in r.matches) for r in replies}) == 1
+    memo = service.holder.current.text_memo
+    assert memo.max_chars == memo_chars
+    assert (memo.hits, len(memo)) == ((2, 1) if memo_chars else (0, 0))
+
+
+def test_text_memo_option_is_checked() -> None:
+    parser = argparse.ArgumentParser()
+    server.add_serve_arguments(parser)
+    assert server.config_from_args(parser.parse_args([])).text_memo_chars == 1_000_000
+    with pytest.raises(ValueError, match="--text-memo-chars"):
+        server.config_from_args(parser.parse_args(["--text-memo-chars", "-1"]))
 
 
 def test_check_stream_decides_in_order(grpc_stub: pb_grpc.InterceptorStub) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.normalize import Normalized
+from engine.textmemo import PreparedText
 from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
 from rules.errors import EventError
 from rules.phone import number_key
@@ -41,6 +42,8 @@ class EventContext:
     # The normalized text as UTF-32 code points when the single-event path has them,
     # so the keyword scan does not encode the text a second time.
     normalized_buf: npt.NDArray[np.uint32] | None = None
+    # What was derived from the text (engine.textmemo), shared by every event with it.
+    prepared: PreparedText | None = None
     extracted: list[object] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
     shadow_matches: list[Match] = field(default_factory=list)

@@ -67,6 +67,7 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
 
 
 def _use(ctx: EventContext, prepared: PreparedText) -> None:
+    ctx.prepared = prepared
     ctx.normalized = prepared.normalized
     ctx.normalized_text = prepared.normalized.text
     ctx.normalized_buf = prepared.code_points

@@ -125,18 +125,36 @@ class KeywordMatcher:
         return present
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
-        texts = [c for c in contexts if c.normalized_text]
-        if not texts or not self.terms:
+        if not self.terms:
             return
-        if len(texts) <= SMALL_BATCH_EVENTS:
-            for ctx in texts:
-                hits = self.scanner.scan(ctx.normalized_text, ctx.normalized_buf)
-                if hits:
-                    self._emit(ctx, self._present(hits), shadow)
+        # A text this matcher scanned before (a repeat, engine.textmemo) has its hits in
+        # the text's PreparedText; the others are scanned once per distinct text.
+        key = id(self)
+        pending: dict[str, list[EventContext]] = {}
+        for ctx in contexts:
+            if not ctx.normalized_text:
+                continue
+            known = ctx.prepared.keyword_hits.get(key) if ctx.prepared is not None else None
+            if known is None:
+                pending.setdefault(ctx.normalized_text, []).append(ctx)
+            elif known:
+                self._emit(ctx, known, shadow)
+        if not pending:
             return
-        msg, term, end = self.scanner.scan_batch([c.normalized_text for c in texts])
-        if not len(msg):
-            return
+        for present, waiting in zip(self._scan(pending), pending.values(), strict=True):
+            for ctx in waiting:
+                if ctx.prepared is not None:
+                    ctx.prepared.keyword_hits[key] = present
+                if present:
+                    self._emit(ctx, present, shadow)
+
+    def _scan(self, pending: dict[str, list[EventContext]]) -> list[dict[int, tuple[int, int]]]:
+        """Each pending text's terms and their first spans ({} for none), in order."""
+        if len(pending) <= SMALL_BATCH_EVENTS:
+            return [self._present(self.scanner.scan(text, waiting[0].normalized_buf))
+                    for text, waiting in pending.items()]
+        found: list[dict[int, tuple[int, int]]] = [{} for _ in pending]
+        msg, term, end = self.scanner.scan_batch(list(pending))
         # Rows are sorted by (message, end, term): one pass, one group per message, a
         # plain loop (groupby and nested generators cost more than the work).
         msgs, terms, ends = msg.tolist(), term.tolist(), end.tolist()
@@ -144,13 +162,13 @@ class KeywordMatcher:
         i, n = 0, len(msgs)
         while i < n:
             m = msgs[i]
-            present: dict[int, tuple[int, int]] = {}
+            present = found[m]
             while i < n and msgs[i] == m:
                 t = terms[i]
                 if t not in present:  # each term's first (earliest-ending) occurrence
                     present[t] = (ends[i] - lengths[t], ends[i])
                 i += 1
-            self._emit(texts[m], present, shadow)
+        return found
 
 
 def _build(inp: CompileInput) -> KeywordMatcher | None:

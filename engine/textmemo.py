@@ -6,8 +6,10 @@ the unmasked corpus has 7,770 distinct texts among its first 20,000, the load
 generator's sample 2,744 among 4,096. A message's normalized text, its code
 points and the items extracted from it depend only on the text and the snapshot
 (its normalizer, its default country code), so each snapshot keeps them for the
-texts it saw last and a repeat skips both steps. Matching is never memoized:
-numbers, velocity and scores are decided afresh for every event.
+texts it saw last and a repeat skips both steps, and the keyword scan as well
+(its hits depend only on the normalized text and the snapshot's keywords).
+Everything else is decided afresh for every event: which rules fire, numbers,
+hosts, velocity and scores.
 
 The memo is bounded by the characters it holds (texts are at most 4,096
 characters, so a count of entries alone would not bound memory); when full, the
@@ -27,6 +29,7 @@ oldest eighth of its entries is dropped. Reads take no lock; writes take one.
 from __future__ import annotations
 
 import threading
+from dataclasses import field
 from itertools import islice
 
 import numpy as np
@@ -51,6 +54,9 @@ class PreparedText:
     normalized: Normalized
     code_points: npt.NDArray[np.uint32] | None  # the normalized text's, when the fold made them
     extracted: tuple[Extracted, ...]
+    # Each keyword matcher's scan of the normalized text, filled by the matcher on first
+    # use (keyed by the matcher's id: a snapshot's live and shadow matchers differ).
+    keyword_hits: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)
 
 
 class TextMemo:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Action, CallEvent, Decision, MessageEvent, compile_ruleset, decide
+from engine import Action, CallEvent, Decision, Ingress, MessageEvent, compile_ruleset, decide
 from engine.snapshot import Snapshot
 from rules import load_ruleset
 from tests.rulesets import number_list_rule, write_ruleset
@@ -144,6 +144,33 @@ def test_shadow_rules_report_but_never_act(tmp_path: Path) -> None:
     d = sms(snap, "刷单返利")
     assert d.action is Action.PASS and d.matches == ()
     assert {m.rule_id for m in d.shadow_matches} == {"shadow.deny", "kw.shadow"}
+
+
+def test_live_and_shadow_keywords_of_a_repeated_text(tmp_path: Path) -> None:
+    """A repeated text takes its keyword hits from the text memo: the live and the shadow
+    keyword matchers each keep their own (different terms), singly and in a batch."""
+    from engine import decide_batch
+
+    rules = (
+        '[[rule]]\nid = "kw.live"\nkind = "keyword"\naction = "block"\nany_of = ["刷单"]\n\n'
+        '[[rule]]\nid = "kw.shadow"\nkind = "keyword"\naction = "block"\nany_of = ["日结"]\n'
+        'shadow = true\n')
+    snap = snapshot_of(write_ruleset(tmp_path, rules))
+    for _ in range(3):  # the first decision scans, the others use the memo
+        d = sms(snap, "刷单返利，日结")
+        assert [m.rule_id for m in d.matches] == ["kw.live"]
+        assert [m.rule_id for m in d.shadow_matches] == ["kw.shadow"]
+    assert snap.text_memo.hits == 2
+    both, live, shadow, none = (["kw.live"], ["kw.shadow"]), (["kw.live"], []), (
+        [], ["kw.shadow"]), ([], [])
+    cases = {"刷单返利，日结": both, "只有日结": shadow, "只有刷单": live, "都没有": none,
+             "日结刷单": both, "刷单日": live, "结日": none}  # more new texts than a small batch
+    events = [MessageEvent(f"m{i}", "13912345678", "13800138000", t, Ingress.DOMESTIC)
+              for i, t in enumerate(list(cases) * 3)]
+    for _ in range(2):  # new texts, then all from the memo
+        got = [([m.rule_id for m in d.matches], [m.rule_id for m in d.shadow_matches])
+               for d in decide_batch(snap, events)]
+        assert got == list(cases.values()) * 3
 
 
 def test_small_and_large_batches_resolve_prefixes_alike(numbers: Snapshot) -> None:

@@ -60,9 +60,9 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
         prepared = [_prepare_one(text, snapshot) for text in texts]
     else:
         prepared = _prepare_many(texts, snapshot)
-    for text, result in zip(texts, prepared, strict=True):
-        memo.put(text, result)
-        for ctx in new[text]:
+    memo.put_many(zip(texts, prepared, strict=True))
+    for waiting, result in zip(new.values(), prepared, strict=True):
+        for ctx in waiting:
             _use(ctx, result)
 
 

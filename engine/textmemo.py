@@ -29,6 +29,7 @@ oldest eighth of its entries is dropped. Reads take no lock; writes take one.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import field
 from itertools import islice
 
@@ -84,18 +85,23 @@ class TextMemo:
 
     def put(self, text: str, prepared: PreparedText) -> None:
         """Hold ``prepared`` for ``text``, dropping the oldest entries to stay in bounds."""
-        if len(text) > self.max_chars:
-            return
+        self.put_many([(text, prepared)])
+
+    def put_many(self, items: Iterable[tuple[str, PreparedText]]) -> None:
+        """:meth:`put` for a batch's new texts, under one acquisition of the lock."""
+        limit = self.max_chars
         with self._write:
-            if text in self._entries:
-                return
-            while self._entries and self._chars + len(text) > self.max_chars:
-                oldest = list(islice(self._entries, max(1, len(self._entries) // 8)))
-                for key in oldest:
-                    del self._entries[key]
-                    self._chars -= len(key)
-            self._entries[text] = prepared
-            self._chars += len(text)
+            entries = self._entries
+            for text, prepared in items:
+                size = len(text)
+                if size > limit or text in entries:
+                    continue
+                while entries and self._chars + size > limit:
+                    for key in list(islice(entries, max(1, len(entries) // 8))):
+                        del entries[key]
+                        self._chars -= len(key)
+                entries[text] = prepared
+                self._chars += size
 
     def resize(self, max_chars: int) -> None:
         """Hold at most ``max_chars`` of text from now on (0: hold nothing); a memo over the

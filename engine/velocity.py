@@ -439,12 +439,22 @@ class VelocityMatcher:
 
     def _arrays(self, contexts: Sequence[EventContext]) -> tuple[list[int], I64]:
         """Each event's caller / sender key (a list), and the kernel's input columns:
-        rows keys, kinds, aux, times. Built as lists and converted once: numpy's
-        per-element writes cost more than the rest of a single decision's velocity work."""
+        rows keys, kinds, aux, times. Built column by column as lists and converted once
+        (numpy's per-element writes, or a call per event, cost more than the kernel)."""
         now = time.time_ns() // 1_000_000
-        keys, kinds, aux, times = zip(*(self._event_row(ctx, now) for ctx in contexts),
-                                      strict=True)
-        return list(keys), np.array((keys, kinds, aux, times), dtype=np.int64)
+        times = [ctx.event.timestamp_ms or now for ctx in contexts]
+        if max(times) > now + MAX_FUTURE_MS or min(times) < now - MAX_AGE_MS:
+            for ctx in contexts:
+                self._event_row(ctx, now)  # raises, naming the first event out of range
+        kinds = [ctx.kind for ctx in contexts]
+        # Alphanumeric senders have no number key (0: not counted); see _event_row.
+        keys = [ctx.numbers.get("sender" if kind == "message" else "caller", 0)
+                for ctx, kind in zip(contexts, kinds, strict=True)]
+        aux = [0 if kind == "message" else ctx.numbers["callee"] if kind == "call"
+               else ctx.event.duration_ms  # type: ignore[union-attr]  # call_ended
+               for ctx, kind in zip(contexts, kinds, strict=True)]
+        codes = [_EVENT_CODES.get(kind, -1) for kind in kinds]
+        return keys, np.array((keys, codes, aux, times), dtype=np.int64)
 
     def _match_few(self, contexts: Sequence[EventContext], state: VelocityState,
                    shadow: bool) -> None:

@@ -55,6 +55,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from engine.prefetch import prefetch
+
 __all__ = ["KeywordScanner", "encode_batch", "every_character", "reference_scan", "warm"]
 
 Int32Array = npt.NDArray[np.int32]
@@ -280,6 +282,77 @@ def _scan_one(buf: UInt32Array, bmp: Int32Array, astral_cp: UInt32Array, astral_
     return out
 
 
+# The one-message kernel's packed answer: low 2 bits say how many hits follow (NONE,
+# ONE, TWO) or that the message needs the array kernel (MANY: more hits, or a term id
+# or end too large to pack). A hit is 30 bits: 17 of term id, 13 of end (texts are at
+# most 4,096 characters); the first hit sits at bit 2, the second at bit 32.
+_NONE, _ONE, _TWO, _MANY = 0, 1, 2, 3
+_TERM_BITS, _END_BITS, _HIT_BITS = 17, 13, 30
+
+
+@njit(cache=True, nogil=True)
+def _scan_one_packed(buf: UInt32Array, bmp: Int32Array, astral_cp: UInt32Array,
+                     astral_id: Int32Array, table: Int32Array) -> int:
+    """One message's hits packed in an int (see _NONE .. _MANY), with no array built.
+
+    Walks the trie from every position whose character is a root child: the walks
+    ``_scan`` makes from its candidates, plus walks that report nothing (a candidate
+    is a root child that ends a term or continues), so it finds the same hits. Most
+    messages have none, one or two. Measured on real SMS against 40 k terms: 5.9 µs a
+    message through ``_scan_one``, 4.8-5.3 with this kernel walking as it translates,
+    3.6-3.8 with the translation and the root-slot prefetches first.
+    """
+    rb = table[0, _BASE]
+    n = buf.shape[0]
+    # Translate first and ask for every position's root slot: the table is megabytes,
+    # so these are cache misses, and issued together they overlap.
+    ids = np.empty(n + 1, dtype=np.int32)
+    for p in range(n):
+        c = buf[p]
+        ids[p] = bmp[c] if c < _BMP else _astral(c, astral_cp, astral_id)
+        prefetch(table, rb + ids[p])
+    ids[n] = 0
+    count = 0
+    t1 = e1 = t2 = e2 = 0
+    for p in range(n):
+        node = rb + ids[p]
+        if table[node, _CHECK] != 0:
+            continue  # not a root child (id 0 lands on slot rb, never one)
+        j = p + 1
+        while True:
+            t = table[node, _TERM]
+            if t >= 0:
+                if count == 2 or t >= 1 << _TERM_BITS or j >= 1 << _END_BITS:
+                    return _MANY
+                if count == 0:
+                    t1, e1 = t, j
+                else:
+                    t2, e2 = t, j
+                count += 1
+            b = table[node, _BASE]
+            c = ids[j]
+            if b < 0 or c == 0:
+                break
+            nxt = b + c
+            if table[nxt, _CHECK] != node:
+                break
+            node = nxt
+            j += 1
+    if count == 0:
+        return _NONE
+    first = t1 | (e1 << _TERM_BITS)
+    if count == 1:
+        return _ONE | (first << 2)
+    second = t2 | (e2 << _TERM_BITS)
+    if e2 < e1 or (e2 == e1 and t2 < t1):  # sorted by (end, term), as _scan sorts
+        first, second = second, first
+    return _TWO | (first << 2) | (second << (2 + _HIT_BITS))
+
+
+def _unpack_hit(bits: int) -> tuple[int, int]:
+    return bits & ((1 << _TERM_BITS) - 1), (bits >> _TERM_BITS) & ((1 << _END_BITS) - 1)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _sort_segment(o_term: Int32Array, o_end: Int32Array, lo: int, hi: int) -> None:
     """Insertion-sort one message's matches by (end, term).
@@ -412,8 +485,19 @@ class KeywordScanner:
         # the single-event latency path).
         if buf is None:
             buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # An int back for the usual none, one or two hits: a returned array costs ~1 µs
+        # and the batch kernel's scratch arrays more (5.9 -> ~2 µs a short message).
+        packed = _scan_one_packed(buf, self._bmp, self._astral_cp, self._astral_id,
+                                  self._table)
+        tag = packed & 3
+        if tag == _NONE:
+            return []
+        if tag == _ONE:
+            return [_unpack_hit(packed >> 2)]
+        if tag == _TWO:
+            return [_unpack_hit(packed >> 2), _unpack_hit(packed >> (2 + _HIT_BITS))]
         rows = _scan_one(buf, self._bmp, self._astral_cp, self._astral_id, self._table)
-        return [(t, e) for t, e in rows.tolist()] if len(rows) else []
+        return [(t, e) for t, e in rows.tolist()]
 
     def scan_batch(self, texts: Sequence[str]) -> tuple[Int32Array, Int32Array, Int32Array]:
         """``(msg_index, term_id, end)`` for every occurrence in every text, one kernel call.
@@ -457,4 +541,5 @@ def warm() -> None:
     sc = KeywordScanner.build(["ab", "b", "\U0001f600x"])
     sc.scan_batch(["xab", "", "\U0001f600x"])
     sc.scan("xab")
+    sc.scan("xababab")  # more hits than the packed answer holds: the array kernel
     KeywordScanner.build([]).scan_batch([])

@@ -133,5 +133,30 @@ def test_large_term_list_realistic() -> None:
     assert got == ref
 
 
+def test_single_scan_packs_few_hits_and_falls_back_for_more() -> None:
+    """scan() answers none, one or two hits from an int the kernel returns, and anything
+    else (more hits, an end past 8,191 or a term id past 2**17) from the array kernel:
+    every case equals the reference."""
+    from engine import kwscan
+
+    rng = random.Random(5)
+    terms = _random_terms(rng, 60)
+    sc = KeywordScanner.build(terms)
+    seen_counts: set[int] = set()
+    for _ in range(400):
+        text = _random_text(rng, terms, rng.randrange(0, 12))
+        want = reference_scan(terms, text)
+        seen_counts.add(min(len(want), 3))
+        assert sc.scan(text) == want, text
+    assert seen_counts == {0, 1, 2, 3}
+    far = "x" * 9000 + terms[0]  # a hit ending past what 13 bits hold
+    assert sc.scan(far) == reference_scan(terms, far)
+    many = [f"{i:06d}" for i in range((1 << kwscan._TERM_BITS) + 50)]
+    big = KeywordScanner.build(many)
+    text = f"id {many[-1]} and {many[3]}"
+    assert big.scan(text) == reference_scan(many, text)
+    assert big.scan(many[-1]) == [(len(many) - 1, 6)]
+
+
 def test_warm_runs() -> None:
     warm()

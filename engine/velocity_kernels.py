@@ -100,6 +100,12 @@ def _event(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-u
     slot, fresh = _find_slot(keys, seen, key, t, record and kind >= 0)
     if slot < 0:
         return
+    # The slot's rows are in five arrays: ask for them together so their misses overlap.
+    prefetch(seen, slot)
+    prefetch(cnt_head, slot)
+    prefetch(cnt, slot)
+    prefetch(dst_head, slot)
+    prefetch(bits, slot)
     if fresh:
         cnt_head[slot, :] = 0
         cnt[slot, :, :] = 0

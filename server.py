@@ -349,6 +349,29 @@ def _pb_event_id(msg: pb.Event) -> str:
     return ""
 
 
+class _TextMemoCollector:
+    """Prometheus collector reading the active snapshot's ``text_memo`` at scrape time."""
+
+    def __init__(self, holder: SnapshotHolder) -> None:
+        self.holder = holder
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        snapshot = self.holder.current
+        if snapshot is None:
+            return
+        memo = snapshot.text_memo
+        yield CounterMetricFamily("interceptor_text_memo_hits", "SMS texts found prepared "
+                                  "in the active ruleset's memo", value=memo.hits)
+        yield CounterMetricFamily("interceptor_text_memo_misses", "SMS texts the active "
+                                  "ruleset prepared afresh", value=memo.misses)
+        yield GaugeMetricFamily("interceptor_text_memo_entries", "texts held by the active "
+                                "ruleset's memo", value=len(memo))
+        yield GaugeMetricFamily("interceptor_text_memo_chars", "characters of text held "
+                                "(bound: --text-memo-chars)", value=memo.chars)
+
+
 class RpcMetrics(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Prometheus counters per Interceptor RPC (count by status code, latency) and per action."""
 
@@ -357,21 +380,28 @@ class RpcMetrics(grpc.ServerInterceptor):  # type: ignore[type-arg]
     def __init__(self, registry: Any = None) -> None:
         import prometheus_client as prom
 
-        where = {"registry": registry} if registry is not None else {}  # default: the global one
+        self.registry = registry if registry is not None else prom.REGISTRY  # global default
         self.requests = prom.Counter(
             "interceptor_rpc_total", "Interceptor RPCs by method and status", ["rpc", "code"],
-            **where)
+            registry=self.registry)
         self.latency = prom.Histogram(
             "interceptor_rpc_seconds", "Interceptor RPC latency", ["rpc"],
-            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0), **where)
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0),
+            registry=self.registry)
         self.decisions = prom.Counter(
-            "interceptor_decisions_total", "Decisions by action", ["action"], **where)
+            "interceptor_decisions_total", "Decisions by action", ["action"],
+            registry=self.registry)
         # Labelled children by key, made on first use: ``labels()`` costs a lock and a
         # tuple per call, which a batch would otherwise pay once per decision. Two threads
         # racing on a new key both get the same child from ``labels()``: no count is lost.
         self._by_action: dict[int, Any] = {}
         self._by_code: dict[tuple[str, grpc.StatusCode], Any] = {}
         self._latency_of: dict[str, Any] = {}
+
+    def watch(self, holder: SnapshotHolder) -> None:
+        """Also export the active ruleset's text memo: hits, misses (both start again at 0
+        with each new ruleset), entries and characters held."""
+        self.registry.register(_TextMemoCollector(holder))
 
     def _action(self, action: int) -> Any:
         child = self._by_action.get(action)
@@ -492,6 +522,8 @@ def build_server(
     if metrics is None and config.metrics_port:
         metrics = RpcMetrics()
     server = grpc_server(config, [metrics] if metrics is not None else None)
+    if metrics is not None:
+        metrics.watch(holder)
     servicer = InterceptorServicer(holder, config)
     pb_grpc.add_InterceptorServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()

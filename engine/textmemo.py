@@ -74,6 +74,11 @@ class TextMemo:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def chars(self) -> int:
+        """Characters of text held now (at most ``max_chars``)."""
+        return self._chars
+
     def get(self, text: str) -> PreparedText | None:
         """The prepared form of ``text`` if it is held (and count a hit or a miss)."""
         found = self._entries.get(text)

@@ -236,6 +236,11 @@ def test_metrics_count_rpcs_and_decisions() -> None:
     assert value("interceptor_rpc_total", rpc="CheckMessage", code="INVALID_ARGUMENT") == 1
     assert value("interceptor_rpc_total", rpc="CheckBatch", code="OK") == 1
     assert value("interceptor_rpc_seconds_count", rpc="CheckMessage") == 3
+    # The fraud text is decided three times, the benign one twice: each prepared once.
+    assert value("interceptor_text_memo_hits_total") == 3
+    assert value("interceptor_text_memo_misses_total") == 2
+    assert value("interceptor_text_memo_entries") == 2
+    assert value("interceptor_text_memo_chars") == len(FRAUD_SMS) + len(BENIGN_SMS)
 
 
 @pytest.mark.parametrize("memo_chars", [0, 1000])

@@ -45,14 +45,21 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     if not snapshot.needs_text:
         return
     memo = snapshot.text_memo
+    recall = memo.lookup()
     new: dict[str, list[EventContext]] = {}
+    hits = 0
     for ctx in contexts:
-        if ctx.text:
-            known = memo.get(ctx.text)
+        text = ctx.text
+        if text:
+            known = recall(text)
             if known is not None:
                 _use(ctx, known)
+                hits += 1
+            elif text in new:
+                new[text].append(ctx)
             else:
-                new.setdefault(ctx.text, []).append(ctx)
+                new[text] = [ctx]
+    memo.count(hits, sum(map(len, new.values())))
     if not new:
         return
     texts = list(new)
@@ -68,10 +75,11 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
 
 def _use(ctx: EventContext, prepared: PreparedText) -> None:
     ctx.prepared = prepared
-    ctx.normalized = prepared.normalized
-    ctx.normalized_text = prepared.normalized.text
+    normalized = ctx.normalized = prepared.normalized
+    ctx.normalized_text = normalized.text
     ctx.normalized_buf = prepared.code_points
-    ctx.extracted = list(prepared.extracted)
+    if prepared.extracted:  # most texts have none: keep the context's own empty list
+        ctx.extracted = list(prepared.extracted)
 
 
 def _prepare_many(texts: list[str], snapshot: Snapshot) -> list[PreparedText]:

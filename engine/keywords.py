@@ -19,9 +19,12 @@ from engine.context import EventContext
 from engine.kwscan import KeywordScanner
 from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.normalize import Normalizer
+from engine.textmemo import Hits
 from engine.types import Match
 from rules.errors import Problem, RuleSetError
 from rules.model import KeywordComboRule, KeywordListRule, RuleMeta
+
+_NO_HITS: Hits = {}  # the scan of every text with no hits (shared: nobody writes to it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,32 +131,43 @@ class KeywordMatcher:
         if not self.terms:
             return
         # A text this matcher scanned before (a repeat, engine.textmemo) has its hits in
-        # the text's PreparedText; the others are scanned once per distinct text.
-        key = id(self)
+        # the text's PreparedText; the others are scanned once per distinct text. A
+        # snapshot has at most one live and one shadow keyword matcher: ``shadow`` says
+        # which of the two slots is this matcher's.
         pending: dict[str, list[EventContext]] = {}
         for ctx in contexts:
-            if not ctx.normalized_text:
+            text = ctx.normalized_text
+            if not text:
                 continue
-            known = ctx.prepared.keyword_hits.get(key) if ctx.prepared is not None else None
+            prepared = ctx.prepared
+            known = None if prepared is None else (
+                prepared.shadow_hits if shadow else prepared.live_hits)
             if known is None:
-                pending.setdefault(ctx.normalized_text, []).append(ctx)
+                if text in pending:
+                    pending[text].append(ctx)
+                else:
+                    pending[text] = [ctx]
             elif known:
                 self._emit(ctx, known, shadow)
         if not pending:
             return
         for present, waiting in zip(self._scan(pending), pending.values(), strict=True):
             for ctx in waiting:
-                if ctx.prepared is not None:
-                    ctx.prepared.keyword_hits[key] = present
+                prepared = ctx.prepared
+                if prepared is not None:
+                    if shadow:
+                        prepared.shadow_hits = present
+                    else:
+                        prepared.live_hits = present
                 if present:
                     self._emit(ctx, present, shadow)
 
-    def _scan(self, pending: dict[str, list[EventContext]]) -> list[dict[int, tuple[int, int]]]:
+    def _scan(self, pending: dict[str, list[EventContext]]) -> list[Hits]:
         """Each pending text's terms and their first spans ({} for none), in order."""
         if len(pending) <= SMALL_BATCH_EVENTS:
             return [self._present(self.scanner.scan(text, waiting[0].normalized_buf))
                     for text, waiting in pending.items()]
-        found: list[dict[int, tuple[int, int]]] = [{} for _ in pending]
+        found: list[Hits] = [_NO_HITS] * len(pending)  # shared, never written to
         msg, term, end = self.scanner.scan_batch(list(pending))
         # Rows are sorted by (message, end, term): one pass, one group per message, a
         # plain loop (groupby and nested generators cost more than the work).
@@ -162,7 +176,7 @@ class KeywordMatcher:
         i, n = 0, len(msgs)
         while i < n:
             m = msgs[i]
-            present = found[m]
+            present = found[m] = {}
             while i < n and msgs[i] == m:
                 t = terms[i]
                 if t not in present:  # each term's first (earliest-ending) occurrence

@@ -29,8 +29,7 @@ oldest eighth of its entries is dropped. Reads take no lock; writes take one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import field
+from collections.abc import Callable, Iterable
 from itertools import islice
 
 import numpy as np
@@ -38,9 +37,8 @@ import numpy.typing as npt
 
 from engine.extract import Extracted
 from engine.normalize import Normalized
-from engine.types import record
 
-__all__ = ["DEFAULT_MAX_CHARS", "PreparedText", "TextMemo"]
+__all__ = ["DEFAULT_MAX_CHARS", "Hits", "PreparedText", "TextMemo"]
 
 #: Characters of text a snapshot's memo holds: ~14 k texts of the corpora's ~70
 #: characters. A held text costs ~40-60 bytes a character at most (its normalized
@@ -48,16 +46,26 @@ __all__ = ["DEFAULT_MAX_CHARS", "PreparedText", "TextMemo"]
 DEFAULT_MAX_CHARS = 1_000_000
 
 
-@record
-class PreparedText:
-    """What the engine derives from a message's text before matching."""
+Hits = dict[int, tuple[int, int]]  # a keyword scan: term id -> its first span
 
-    normalized: Normalized
-    code_points: npt.NDArray[np.uint32] | None  # the normalized text's, when the fold made them
-    extracted: tuple[Extracted, ...]
-    # Each keyword matcher's scan of the normalized text, filled by the matcher on first
-    # use (keyed by the matcher's id: a snapshot's live and shadow matchers differ).
-    keyword_hits: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)
+
+class PreparedText:
+    """What the engine derives from a message's text before matching.
+
+    A plain slotted class, not a ``@record``: the snapshot's keyword matchers add their
+    scans on first use, the live one to ``live_hits`` and the shadow one (dry-run rules,
+    other terms) to ``shadow_hits``; None until then.
+    """
+
+    __slots__ = ("code_points", "extracted", "live_hits", "normalized", "shadow_hits")
+
+    def __init__(self, normalized: Normalized, code_points: npt.NDArray[np.uint32] | None,
+                 extracted: tuple[Extracted, ...]) -> None:
+        self.normalized = normalized
+        self.code_points = code_points  # the normalized text's, when the fold made them
+        self.extracted = extracted
+        self.live_hits: Hits | None = None
+        self.shadow_hits: Hits | None = None
 
 
 class TextMemo:
@@ -82,11 +90,17 @@ class TextMemo:
     def get(self, text: str) -> PreparedText | None:
         """The prepared form of ``text`` if it is held (and count a hit or a miss)."""
         found = self._entries.get(text)
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        self.count(found is not None, found is None)
         return found
+
+    def lookup(self) -> Callable[[str], PreparedText | None]:
+        """``get`` for a batch's texts without the counting: the entries' own ``get``
+        (callers then :meth:`count` once; per text that saves a call and two updates)."""
+        return self._entries.get
+
+    def count(self, hits: int, misses: int) -> None:
+        self.hits += hits
+        self.misses += misses
 
     def put(self, text: str, prepared: PreparedText) -> None:
         """Hold ``prepared`` for ``text``, dropping the oldest entries to stay in bounds."""

@@ -431,8 +431,10 @@ def _view_tables() -> ViewTables:
 
 
 def warm() -> None:
-    """Build the view tables and compile (or load) the batch kernels."""
-    extract_many(["ｗｗｗ.a.com 一三八\u200b 1一2 +86 138 0013 8000", ""])
+    """Build the view tables and compile (or load) the batch and one-message kernels."""
+    sample = "ｗｗｗ.a.com 一三八\u200b 1一2 +86 138 0013 8000"
+    extract_many([sample, ""])
+    extract(sample)
 
 
 def _view_of(text: str) -> tuple[str, list[int] | None]:

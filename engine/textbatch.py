@@ -193,7 +193,7 @@ class BatchNormalizer:
             return None
         if m == NO_EDIT:
             return _same_offsets(text, folded)
-        code_points = packed[1:1 + m].astype(np.uint32)
+        code_points = _frozen(packed[1:1 + m].astype(np.uint32))
         t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
         return Normalized(t, packed[1 + m:1 + 2 * m].tolist(),
                           packed[1 + 2 * m:].tolist() or (), len(text)), code_points
@@ -225,7 +225,17 @@ def _same_offsets(text: str, code_points: UInt32Array) -> tuple[Normalized, UInt
     """The result for code points that kept every offset of ``text`` (a fold, or context
     rules that changed nothing)."""
     t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
-    return Normalized(t, range(len(t)), (), len(text)), code_points
+    return Normalized(t, range(len(t)), (), len(text)), _frozen(code_points)
+
+
+def _frozen(code_points: UInt32Array) -> UInt32Array:
+    """``code_points`` made read-only (in place), like the ``np.frombuffer`` arrays of an
+    unchanged text: numba compiles a kernel once per argument type and read-only is part
+    of the type, so one flag for every buffer keeps each one-message kernel to the one
+    signature that warming compiled (a writable buffer once compiled four kernels on the
+    first request that had one). Memoized code points are shared, too: read-only suits."""
+    code_points.flags.writeable = False
+    return code_points
 
 
 @njit(cache=True, nogil=True)

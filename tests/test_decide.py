@@ -226,3 +226,62 @@ def test_clear_memo_caches_empties_them_and_changes_no_decision(snap: Snapshot) 
     assert not number_key.cache_info().currsize and not _phone_spans.cache_info().currsize
     assert not domains._memo and not len(snap.text_memo)
     assert decide_batch(snap, events) == first
+
+
+_NO_JIT_SCRIPT = r'''
+import importlib, json, pkgutil
+import engine
+from numba.core.registry import CPUDispatcher
+from engine import (CallEndedEvent, CallEvent, Ingress, MessageEvent, compile_ruleset, decide,
+                    decide_batch)
+from engine.velocity import VelocityState
+from rules import DEFAULT_RULESET_DIR, load_ruleset
+
+snap = compile_ruleset(load_ruleset(DEFAULT_RULESET_DIR))
+
+def signatures():
+    out = {}
+    for info in pkgutil.iter_modules(engine.__path__, "engine."):
+        for name, value in vars(importlib.import_module(info.name)).items():
+            if isinstance(value, CPUDispatcher):
+                out[f"{info.name}.{name}"] = len(value.signatures)
+    return out
+
+texts = [FRAUD_TEXTS]
+events = [MessageEvent(f"m{i}", "13912345678", "13800138000", t, Ingress.DOMESTIC)
+          for i, t in enumerate(texts)]
+events += [CallEvent("c", "95588", "13800138000", Ingress.INTERNATIONAL),
+           CallEndedEvent("c", "17012345678", "13800138000", duration_ms=3000)]
+state = VelocityState.create_local()
+before = signatures()
+for e in events:
+    decide(snap, e, state)
+snap.text_memo.clear()
+decide_batch(snap, events * 3, state)
+decide_batch(snap, events[:2], state)
+after = signatures()
+print(json.dumps({k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}))
+'''
+
+
+def test_no_kernel_compiles_on_a_request() -> None:
+    """Every kernel a decision calls was compiled (or loaded from the cache) while the
+    snapshot was built, for the argument types requests bring: in a fresh process, the
+    single and batch paths over texts that take every branch add no signature."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    texts = [FRAUD, "今晚一起吃饭吗", "兼职刷 单，日结佣金，安 全 账 户",
+             "刷刷刷单 一三八零零一三八零零零", "恭喜您中獎了，請點擊領取",
+             "加我微信 abc12345 领取补贴 ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ \U0001f600",
+             "有问题请致电 170-1234-5678 联系，QQ 12345678", "Your parcel has been delivered.",
+             "工商银行账户异常 冻结 验证 点击 链接 安全账户 转账 公安局 涉嫌洗钱"]
+    script = _NO_JIT_SCRIPT.replace("[FRAUD_TEXTS]", repr(texts))
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    compiled_on_request = json.loads(result.stdout.strip().splitlines()[-1])
+    assert compiled_on_request == {}

@@ -636,8 +636,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics-port", type=int, default=0,
                         help="serve Prometheus metrics on this port (worker i: port + i)")
     parser.add_argument("--text-memo-chars", type=int, default=d.text_memo_chars,
-                        help="characters of repeated SMS text whose normalization and "
-                        "extraction each ruleset remembers (default "
+                        help="characters of repeated SMS text whose normalization, "
+                        "extraction and keyword scan each ruleset remembers (default "
                         f"{d.text_memo_chars:,}, ~60 MB at most; 0: off)")
 
 

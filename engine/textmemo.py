@@ -1,4 +1,4 @@
-"""A bounded memo of prepared message texts: normalization and extraction, once per text.
+"""A bounded memo of prepared message texts: normalization, extraction, keyword scans.
 
 SMS traffic repeats itself: a campaign (marketing, notices, and fraud above all)
 sends one text to thousands of recipients. The benchmark corpora show it too:

@@ -101,11 +101,7 @@ def _event(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-u
     if slot < 0:
         return
     # The slot's rows are in five arrays: ask for them together so their misses overlap.
-    prefetch(seen, slot)
-    prefetch(cnt_head, slot)
-    prefetch(cnt, slot)
-    prefetch(dst_head, slot)
-    prefetch(bits, slot)
+    _prefetch_rows(seen, cnt_head, cnt, dst_head, bits, slot)
     if fresh:
         cnt_head[slot, :] = 0
         cnt[slot, :, :] = 0
@@ -158,12 +154,18 @@ def _prefetch_counters(keys, seen, cnt_head, cnt, dst_head, bits, key):  # type:
     base = _set_base(keys, key)
     for j in range(base, base + WAYS):
         if keys[j] == key:
-            prefetch(seen, j)
-            prefetch(cnt_head, j)
-            prefetch(cnt, j)
-            prefetch(dst_head, j)
-            prefetch(bits, j)
+            _prefetch_rows(seen, cnt_head, cnt, dst_head, bits, j)
             return
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_rows(seen, cnt_head, cnt, dst_head, bits, slot):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Prefetch the first line of ``slot``'s row in each of the five per-slot arrays."""
+    prefetch(seen, slot)
+    prefetch(cnt_head, slot)
+    prefetch(cnt, slot)
+    prefetch(dst_head, slot)
+    prefetch(bits, slot)
 
 
 @njit(cache=True, nogil=True)

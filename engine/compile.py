@@ -29,7 +29,7 @@ import engine.domains
 import engine.keywords
 import engine.numbers
 import engine.velocity  # (each of these modules registers its matcher)
-from engine import extract, extract_gate, extract_starts, kwscan, numindex
+from engine import extract, extract_gate, kwscan, numindex
 from engine.matchers import MATCHERS, CompileInput, Matcher
 from engine.normalize import Normalizer, NormalizeSettings
 from engine.snapshot import Snapshot
@@ -53,8 +53,7 @@ def warm_kernels() -> None:
     numindex.warm()
     kwscan.warm()
     extract_gate.warm()
-    extract_starts.warm()
-    extract.warm()
+    extract.warm()  # the view-and-starts kernels requests use (extract_starts)
     listfile.warm()
 
 

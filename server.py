@@ -569,8 +569,8 @@ def serve(config: ServeConfig, holder: SnapshotHolder | None = None) -> Service:
     during a slow first load. A local ruleset that fails to load stops the server.
     """
     holder = holder if holder is not None else SnapshotHolder(runtime=_velocity_state(config))
+    holder.text_memo_chars = config.text_memo_chars  # applied to every ruleset it activates
     tune_gc_for_serving(holder)  # no cyclic-GC pauses on the request path
-    holder.add_listener(lambda snapshot: snapshot.text_memo.resize(config.text_memo_chars))
     service = build_server(config, holder)
     try:
         if config.rules is not None or config.redis is None:

@@ -39,7 +39,8 @@ class HolderStatus:
 class SnapshotHolder:
     """Holds the active Snapshot; swaps it atomically; remembers the last error."""
 
-    def __init__(self, runtime: object | None = None) -> None:
+    def __init__(self, runtime: object | None = None,
+                 text_memo_chars: int | None = None) -> None:
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._loaded_at = 0.0
@@ -49,6 +50,10 @@ class SnapshotHolder:
         self._listeners: list[Callable[[Snapshot], None]] = []
         #: Per-process mutable state shared by all snapshots (velocity counters).
         self.runtime = runtime
+        #: The bound, in characters, on the memo of prepared texts of every snapshot this
+        #: holder activates (``serve --text-memo-chars``; 0: no memo); None keeps each
+        #: snapshot's own (``engine.textmemo.DEFAULT_MAX_CHARS``).
+        self.text_memo_chars = text_memo_chars
 
     @property
     def current(self) -> Snapshot | None:
@@ -56,7 +61,13 @@ class SnapshotHolder:
         return self._current
 
     def swap(self, snapshot: Snapshot) -> Snapshot | None:
-        """Make ``snapshot`` current; return the previous one. Clears the last error."""
+        """Make ``snapshot`` current; return the previous one. Clears the last error.
+
+        The memo bound is applied before the snapshot is published, so no request
+        decides on it with another bound.
+        """
+        if self.text_memo_chars is not None:
+            snapshot.text_memo.resize(self.text_memo_chars)
         with self._lock:
             previous, self._current = self._current, snapshot
             self._loaded_at = time.time()

@@ -15,6 +15,7 @@ from engine import (
     decide_batch,
 )
 from engine.snapshot import Snapshot
+from engine.textmemo import DEFAULT_MAX_CHARS
 from rules import DEFAULT_RULESET_DIR, EventError, load_ruleset
 
 FRAUD = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
@@ -208,6 +209,24 @@ def test_text_memo_is_bounded_by_characters() -> None:
     assert memo.get("message number 0000") is None
     memo.put("x" * 1001, PreparedText(Normalized("x", range(1)), None, ()))  # too long: kept out
     assert memo.get("x" * 1001) is None
+
+
+def test_holder_bounds_the_memo_before_publishing(snap: Snapshot) -> None:
+    """A holder's memo bound (serve --text-memo-chars) is in place when a request can
+    first see the snapshot: a listener, run after the swap, finds it applied."""
+    from engine.holder import SnapshotHolder
+
+    decide(snap, sms(FRAUD, mid="fill"))  # the memo holds a text now
+    seen: list[tuple[int, int]] = []
+    holder = SnapshotHolder(text_memo_chars=0)
+    holder.add_listener(lambda s: seen.append((s.text_memo.max_chars, len(s.text_memo))))
+    try:
+        holder.swap(snap)
+        assert seen == [(0, 0)]
+        decide(snap, sms(FRAUD, mid="again"))
+        assert len(snap.text_memo) == 0  # 0: nothing is remembered
+    finally:
+        snap.text_memo.resize(DEFAULT_MAX_CHARS)  # the module's snapshot serves other tests
 
 
 def test_clear_memo_caches_empties_them_and_changes_no_decision(snap: Snapshot) -> None:

@@ -119,6 +119,7 @@ class Point:
     loop: str  # open (fixed offered load) | closed (ceiling)
     offered_events_per_s: float
     events_per_request: int
+    round: int = 0  # target points are measured in several rounds (``--rounds``)
     duration_s: float = 0.0
     requests: int = 0
     ok: int = 0
@@ -318,11 +319,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for name, channel in channels.items():  # warm both (JIT caches, connections)
             closed_loop_unary(channel, "CheckMessage", payloads.unary, 8, 1.0,
                               Point(name, "unary", "closed", 0, 1))
-        for template, fn in plan:
-            for name in ("noop", "interceptor"):  # same point back to back, baseline first
-                point = Point(**{**asdict(template), "server": name, "errors": {}})
-                points.append(fn(channels[name], point))
-                print(_row(points[-1]), file=sys.stderr, flush=True)
+        # Round 0 is every point; later rounds repeat the points the targets read, after
+        # the others, so that a few seconds of a slowed machine (a shared host's
+        # neighbours) weigh on one round of a target, not on its figure.
+        for round_ in range(max(1, args.rounds)):
+            for template, fn in plan:
+                if round_ and not _is_target_point(template):
+                    continue
+                for name in ("noop", "interceptor"):  # back to back, baseline first
+                    point = Point(**{**asdict(template), "server": name, "errors": {},
+                                     "round": round_})
+                    points.append(fn(channels[name], point))
+                    print(_row(points[-1]), file=sys.stderr, flush=True)
     finally:
         for channel in channels.values():
             channel.close()
@@ -365,6 +373,12 @@ def build_plan(args: argparse.Namespace, payloads: Payloads) -> list[tuple[Point
     return plan
 
 
+def _is_target_point(p: Point) -> bool:
+    """The points ``performance.md``'s targets are read from: unary at 1,000/s, and the
+    three ceilings."""
+    return p.loop == "closed" or (p.mode == "unary" and p.offered_events_per_s == 1000)
+
+
 def check_sanity(channel: grpc.Channel) -> dict[str, Any]:
     """A fraud SMS must be BLOCKed over the wire before any figure means anything."""
     check = channel.unary_unary(METHOD + "CheckMessage", pb.MessageEvent.SerializeToString,
@@ -377,24 +391,35 @@ def check_sanity(channel: grpc.Channel) -> dict[str, Any]:
 
 def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namespace
               ) -> dict[str, Any]:
-    def ceiling(server: str, mode: str) -> float:
-        return next(p.events_per_s for p in points
-                    if p.server == server and p.mode == mode and p.loop == "closed")
+    """Targets from the rounds of their points: the median, with every round's figure.
+    A ceiling ratio is taken per round (ours / the no-op's, measured back to back), then
+    the median of those."""
+    def rounds(server: str, mode: str, loop: str, offered: float = 0) -> list[Point]:
+        return sorted((p for p in points if p.server == server and p.mode == mode
+                       and p.loop == loop and p.offered_events_per_s == offered),
+                      key=lambda p: p.round)
 
-    ratios = {m: round(ceiling("interceptor", m) / max(ceiling("noop", m), 1e-9), 3)
-              for m in ("unary", "batch", "stream")}
-    at_1000 = [p for p in points if p.server == "interceptor" and p.mode == "unary"
-               and p.offered_events_per_s == 1000]
+    per_round = {m: [round(ours.events_per_s / max(noop.events_per_s, 1e-9), 3)
+                     for ours, noop in zip(rounds("interceptor", m, "closed"),
+                                           rounds("noop", m, "closed"), strict=True)]
+                 for m in ("unary", "batch", "stream")}
+    ratios = {m: float(np.median(r)) if r else 0.0 for m, r in per_round.items()}
+    p99s = [p.p99_ms for p in rounds("interceptor", "unary", "open", 1000)]
+    p99 = float(np.median(p99s)) if p99s else None
+
+    def target(measured: float | None, runs: list[float], wanted: str, met: bool
+               ) -> dict[str, Any]:
+        return {"measured": None if measured is None else round(measured, 3), "runs": runs,
+                "target": wanted, "met": met}
+
     targets = {
-        "unary_p99_ms_at_1000_rps": {"measured": at_1000[0].p99_ms if at_1000 else None,
-                                     "target": "<= 2.0",
-                                     "met": bool(at_1000 and at_1000[0].p99_ms <= 2.0)},
-        "unary_throughput_vs_noop": {"measured": ratios["unary"], "target": ">= 0.80",
-                                     "met": ratios["unary"] >= 0.8},
-        "batch_throughput_vs_noop": {"measured": ratios["batch"], "target": ">= 0.50",
-                                     "met": ratios["batch"] >= 0.5},
-        "stream_throughput_vs_noop": {"measured": ratios["stream"], "target": ">= 0.50",
-                                      "met": ratios["stream"] >= 0.5},
+        "unary_p99_ms_at_1000_rps": target(p99, p99s, "<= 2.0", p99 is not None and p99 <= 2.0),
+        "unary_throughput_vs_noop": target(ratios["unary"], per_round["unary"], ">= 0.80",
+                                           ratios["unary"] >= 0.8),
+        "batch_throughput_vs_noop": target(ratios["batch"], per_round["batch"], ">= 0.50",
+                                           ratios["batch"] >= 0.5),
+        "stream_throughput_vs_noop": target(ratios["stream"], per_round["stream"], ">= 0.50",
+                                            ratios["stream"] >= 0.5),
     }
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -413,21 +438,22 @@ def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namesp
 def _row(p: Point) -> str:
     offered = f"{p.offered_events_per_s:,.0f}/s" if p.loop == "open" else "ceiling"
     errors = ", ".join(f"{k} {v}" for k, v in p.errors.items()) or "-"
-    return (f"| {p.mode} | {p.server} | {offered} | {p.events_per_request} | "
+    return (f"| {p.mode} | {p.server} | {offered} | {p.round} | {p.events_per_request} | "
             f"{p.events_per_s:,.0f} | {p.p50_ms:.2f} | {p.p99_ms:.2f} | {p.p999_ms:.2f} | "
             f"{errors} |")
 
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
-        "| mode | server | offered events | events/request | achieved events/s | p50 ms | "
-        "p99 ms | p99.9 ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| mode | server | offered events | round | events/request | achieved events/s | "
+        "p50 ms | p99 ms | p99.9 ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *(_row(Point(**p)) for p in result["points"]),
         "",
-        "| target | measured | wanted | met |",
-        "|---|---|---|---|",
-        *(f"| {k} | {v['measured']} | {v['target']} | {'yes' if v['met'] else 'NO'} |"
+        "| target | measured (median of rounds) | every round | wanted | met |",
+        "|---|---|---|---|---|",
+        *(f"| {k} | {v['measured']} | {', '.join(map(str, v.get('runs', [])))} | "
+          f"{v['target']} | {'yes' if v['met'] else 'NO'} |"
           for k, v in result["targets"].items()),
         "",
         f"Sanity: fraud SMS -> {result['sanity']['fraud_sms_action']} "
@@ -442,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unary-rates", type=float, nargs="+", default=[500, 1000, 2000])
     parser.add_argument("--batch-rates", type=float, nargs="+", default=[20_000, 50_000])
     parser.add_argument("--stream-rates", type=float, nargs="+", default=[1_000, 2_000])
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the points the targets read (median reported)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--in-flight", type=int, default=32, help="closed-loop unary")
     parser.add_argument("--batch-in-flight", type=int, default=4, help="closed-loop batch")

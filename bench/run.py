@@ -116,8 +116,10 @@ def target_rows(pytest_json: Any, loadgen: Any, compiled: Any) -> list[str]:
                         f"{_fmt(r['ratio'])} | {r['target']} | {_met(r['met'])} | "
                         f"{r.get('note', '')} |")
     for name, t in (loadgen or {}).get("targets", {}).items():
+        runs = ", ".join(map(str, t.get("runs", [])))
         rows.append(f"| gRPC {name.replace('_', ' ')} | {t['measured']} | no-op servicer | - | "
-                    f"- | {t['target']} | {_met(t['met'])} | loadgen, same stack |")
+                    f"- | {t['target']} | {_met(t['met'])} | loadgen, same stack; median of "
+                    f"rounds {runs} |")
     for c in compiled or []:
         if c["numbers"] >= 10_000_000:
             rows.append(f"| compile 10 M numbers + 1 M domains + 100 k keywords | "
@@ -179,7 +181,7 @@ def plot_latency(loadgen: Any) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    points = [p for p in loadgen["points"] if p["loop"] == "open"]
+    points = [p for p in loadgen["points"] if p["loop"] == "open" and not p.get("round")]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for ax, mode in zip(axes, ("unary", "batch", "stream"), strict=True):
         for server, style in (("interceptor", "-o"), ("noop", "--s")):

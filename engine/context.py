@@ -9,7 +9,7 @@ for events that have text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -29,25 +29,34 @@ _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._-]{1,20}$")
 PARTY_FIELDS = ("caller", "callee", "sender", "recipient")
 
 
-@dataclass(slots=True)
 class EventContext:
-    """One event being decided, with everything matchers share."""
+    """One event being decided, with everything matchers share.
 
-    event: Event
-    kind: str  # "call" | "message" | "call_ended"
-    numbers: dict[str, int]  # party field -> number key
-    text: str = ""
-    normalized_text: str = ""
-    normalized: Normalized | None = None
-    # The normalized text as UTF-32 code points when the single-event path has them,
-    # so the keyword scan does not encode the text a second time.
-    normalized_buf: npt.NDArray[np.uint32] | None = None
-    # What was derived from the text (engine.textmemo), shared by every event with it.
-    prepared: PreparedText | None = None
-    extracted: list[object] = field(default_factory=list)
-    matches: list[Match] = field(default_factory=list)
-    shadow_matches: list[Match] = field(default_factory=list)
-    runtime: object | None = None  # per-process mutable state (velocity counters), if any
+    A plain slotted class rather than a dataclass: one is built per event, and the
+    dataclass ``__init__`` (keyword defaults, three default factories) cost ~0.3 µs of
+    the ~0.7 µs an event's context took to make.
+    """
+
+    __slots__ = ("event", "extracted", "kind", "matches", "normalized", "normalized_buf",
+                 "normalized_text", "numbers", "prepared", "runtime", "shadow_matches", "text")
+
+    def __init__(self, event: Event, kind: str, numbers: dict[str, int], text: str = "",
+                 runtime: object | None = None) -> None:
+        self.event = event
+        self.kind = kind  # "call" | "message" | "call_ended"
+        self.numbers = numbers  # party field -> number key
+        self.text = text
+        self.normalized_text = ""
+        self.normalized: Normalized | None = None
+        # The normalized text as UTF-32 code points when the single-event path has them,
+        # so the keyword scan does not encode the text a second time.
+        self.normalized_buf: npt.NDArray[np.uint32] | None = None
+        # What was derived from the text (engine.textmemo), shared by every event with it.
+        self.prepared: PreparedText | None = None
+        self.extracted: Sequence[object] = ()  # read only: shared with ``prepared``
+        self.matches: list[Match] = []
+        self.shadow_matches: list[Match] = []
+        self.runtime = runtime  # per-process mutable state (velocity counters), if any
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalized text back to the original text."""
@@ -87,8 +96,41 @@ def _check_timestamp(value: int) -> None:
         raise EventError("timestamp_ms", "must not be negative")
 
 
-def build_context(event: Event, default_cc: str) -> EventContext:
-    """Validate ``event`` and canonicalise its numbers; raise EventError on a bad field."""
+def build_context(event: Event, default_cc: str, runtime: object | None = None
+                  ) -> EventContext:
+    """Validate ``event`` and canonicalise its numbers; raise EventError on a bad field.
+
+    ``runtime`` becomes the context's (velocity counters, see ``decide``).
+    """
+    if type(event) is MessageEvent:
+        ctx = _plain_message(event, default_cc, runtime)
+        if ctx is not None:
+            return ctx
+    ctx = _checked_context(event, default_cc)
+    ctx.runtime = runtime
+    return ctx
+
+
+def _plain_message(event: MessageEvent, default_cc: str, runtime: object | None
+                   ) -> EventContext | None:
+    """The usual SMS (every field within bounds, both parties numbers of digits) in one
+    pass of checks; None sends anything else through :func:`_checked_context`, which
+    names the first bad field in the documented order."""
+    sender, recipient, text = event.sender, event.recipient, event.text
+    if not (len(event.message_id) <= MAX_ID_CHARS and event.ingress in _INGRESS_VALUES
+            and event.timestamp_ms >= 0 and type(text) is str and len(text) <= MAX_TEXT_CHARS
+            and 0 < len(sender) <= MAX_NUMBER_CHARS and 0 < len(recipient) <= MAX_NUMBER_CHARS
+            and sender.isdigit() and recipient.isdigit()):
+        return None
+    try:  # recipient first: matchers report a context's numbers in this order
+        numbers = {"recipient": number_key(recipient, default_cc),
+                   "sender": number_key(sender, default_cc)}
+    except ValueError:
+        return None
+    return EventContext(event, "message", numbers, text, runtime)
+
+
+def _checked_context(event: Event, default_cc: str) -> EventContext:
     if isinstance(event, MessageEvent):
         _check_id(event.message_id, "message_id")
         _check_ingress(event.ingress)

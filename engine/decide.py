@@ -78,8 +78,7 @@ def _use(ctx: EventContext, prepared: PreparedText) -> None:
     normalized = ctx.normalized = prepared.normalized
     ctx.normalized_text = normalized.text
     ctx.normalized_buf = prepared.code_points
-    if prepared.extracted:  # most texts have none: keep the context's own empty list
-        ctx.extracted = list(prepared.extracted)
+    ctx.extracted = prepared.extracted  # a tuple, shared: matchers only read it
 
 
 def _prepare_many(texts: list[str], snapshot: Snapshot) -> list[PreparedText]:
@@ -144,9 +143,7 @@ def _run(contexts: list[EventContext], snapshot: Snapshot) -> list[Decision]:
 
 def decide(snapshot: Snapshot, event: Event, runtime: object | None = None) -> Decision:
     """Decide one event; raise :class:`rules.errors.EventError` naming a bad field."""
-    ctx = build_context(event, snapshot.default_cc)
-    ctx.runtime = runtime
-    return _run([ctx], snapshot)[0]
+    return _run([build_context(event, snapshot.default_cc, runtime)], snapshot)[0]
 
 
 def decide_batch(snapshot: Snapshot, events: Sequence[Event],
@@ -155,12 +152,19 @@ def decide_batch(snapshot: Snapshot, events: Sequence[Event],
 
     Validation happens before any matching, so a refused batch has no side effects.
     """
-    contexts = []
+    default_cc = snapshot.default_cc
+    try:
+        contexts = [build_context(event, default_cc, runtime) for event in events]
+    except EventError:
+        _raise_first_bad(events, default_cc)
+        raise
+    return _run(contexts, snapshot)
+
+
+def _raise_first_bad(events: Sequence[Event], default_cc: str) -> None:
+    """Raise the first bad event's ``EventError``, its field named ``events[i].field``."""
     for i, event in enumerate(events):
         try:
-            ctx = build_context(event, snapshot.default_cc)
+            build_context(event, default_cc)
         except EventError as exc:
             raise EventError(f"events[{i}].{exc.field}", exc.reason) from None
-        ctx.runtime = runtime
-        contexts.append(ctx)
-    return _run(contexts, snapshot)

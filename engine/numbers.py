@@ -34,6 +34,8 @@ SMALL_BATCH = 8
 _POW10 = tuple(10**i for i in range(20))  # canonical numbers have at most 18 digits
 #: Prefix tables up to this size also get a dict copy for the small-batch path.
 SMALL_PREFIX_TABLE = 100_000
+_FIELD_CODES = {field: code for code, field in enumerate(NUMBER_FIELDS)}
+_TEXT_CODE = _FIELD_CODES["text"]
 
 
 class _ComboTable:
@@ -143,30 +145,45 @@ class NumberMatcher:
         """For each (key, field): the rules that decide it, allow already applied."""
         if len(keys) < SMALL_BATCH:
             return [self._resolve_one(int(k), f) for k, f in zip(keys, fields, strict=True)]
-        keys = np.asarray(keys, dtype=np.int64)
-        as_ints: list[int] | None = None  # Python ints: cheaper to divide than numpy scalars
-        exact = self.exact.lookup(keys).tolist()
         out: list[Combo] = [()] * len(fields)
-        need_prefix: dict[str, list[int]] = {}
-        for i, (cid, field) in enumerate(zip(exact, fields, strict=True)):
-            combo = self._for_field(cid, field) if cid >= 0 else ()
+        codes = np.array([_FIELD_CODES[f] for f in fields], dtype=np.int8)
+        for pos, combo in self._hits(np.asarray(keys, dtype=np.int64), codes):
+            out[pos] = combo
+        return out
+
+    def _hits(self, keys: npt.NDArray[np.int64], codes: npt.NDArray[np.int8]
+              ) -> list[tuple[int, Combo]]:
+        """The (position, combo) of every key some rule decides, in position order.
+
+        ``codes[i]`` is the field of ``keys[i]`` (its index in ``NUMBER_FIELDS``). Numpy
+        finds the few keys that hit, so Python runs per hit, not per key: an exact entry
+        whose rules all skip the field leaves the key to the prefix tables, as in
+        :meth:`_resolve_one`.
+        """
+        exact = self.exact.lookup(keys)
+        need_prefix = exact < 0
+        hits: dict[int, Combo] = {}
+        for pos in np.flatnonzero(~need_prefix).tolist():
+            combo = self._for_field(int(exact[pos]), NUMBER_FIELDS[codes[pos]])
             if combo:
-                out[i] = combo
+                hits[pos] = combo
             else:
-                need_prefix.setdefault(field, []).append(i)
-        for field, positions in need_prefix.items():
+                need_prefix[pos] = True
+        for code, field in enumerate(NUMBER_FIELDS):
             index = self.prefix[field]
             if not len(index):
                 continue
-            if len(positions) < SMALL_BATCH and field in self.prefix_dict:
-                as_ints = keys.tolist() if as_ints is None else as_ints
-                found = [self._longest_prefix_py(as_ints[p], field) for p in positions]
+            positions = np.flatnonzero(need_prefix & (codes == code))
+            if not positions.size:
+                continue
+            if positions.size < SMALL_BATCH and field in self.prefix_dict:
+                found = [self._longest_prefix_py(int(keys[p]), field) for p in positions]
             else:
                 found = index.lookup_longest_prefix(keys[positions]).tolist()
-            for pos, cid in zip(positions, found, strict=True):
+            for pos, cid in zip(positions.tolist(), found, strict=True):
                 if cid >= 0:
-                    out[pos] = self._with_allow_first(self.combo_table.combos[cid])
-        return out
+                    hits[pos] = self._with_allow_first(self.combo_table.combos[cid])
+        return sorted(hits.items())
 
     def _resolve_one(self, key: int, field: str) -> Combo:
         """:meth:`resolve` for one key of a small batch: kernel calls that take and return
@@ -229,27 +246,32 @@ class NumberMatcher:
             for ctx in contexts:
                 self._match_one(ctx, shadow)
             return
-        # (context, field, phone item or None) per key; the shown text is built only
-        # for the few keys that match.
-        owners: list[tuple[EventContext, str, object]] = []
-        keys: list[int] = []
-        fields: list[str] = []
-        for ctx in contexts:
-            for field, key in ctx.numbers.items():
-                owners.append((ctx, field, None))
-                keys.append(key)
-                fields.append(field)
+        # Column by column: every context's party numbers (each context's in its own
+        # order), then the phone numbers found in texts (few contexts have any). Python
+        # runs per key only in these comprehensions; per hit after that.
+        keys = [key for ctx in contexts for key in ctx.numbers.values()]
+        codes = [_FIELD_CODES[f] for ctx in contexts for f in ctx.numbers]
+        owners = [i for i, ctx in enumerate(contexts) for _ in ctx.numbers]
+        party = len(keys)
+        items: list[object] = []
+        for i, ctx in enumerate(contexts):
             for item in ctx.extracted:
                 if getattr(item, "kind", "") == "phone":
-                    owners.append((ctx, "text", item))
                     keys.append(int(item.value))  # type: ignore[attr-defined]
-                    fields.append("text")
+                    owners.append(i)
+                    items.append(item)
         if not keys:
             return
-        resolved = self.resolve(keys, fields)
-        for (ctx, field, item), key, combo in zip(owners, keys, resolved, strict=True):
-            if combo:
-                self._report(ctx, field, key, item, combo, shadow)
+        codes += [_TEXT_CODE] * len(items)
+        key_array = np.array(keys, dtype=np.int64)
+        # Position order: a context's party numbers come before its texts' phones, as
+        # in _match_one, so its matches are reported in the same order.
+        for pos, combo in self._hits(key_array, np.array(codes, dtype=np.int8)):
+            ctx = contexts[owners[pos]]
+            if pos < party:
+                self._report(ctx, NUMBER_FIELDS[codes[pos]], keys[pos], None, combo, shadow)
+            else:
+                self._report(ctx, "text", keys[pos], items[pos - party], combo, shadow)
 
 
 def _build(inp: CompileInput) -> NumberMatcher | None:

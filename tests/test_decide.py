@@ -142,6 +142,33 @@ def test_bad_events_name_the_field(snap: Snapshot, event: object, field: str) ->
     assert info.value.field == field
 
 
+@pytest.mark.parametrize("event", [
+    MessageEvent("m", "13912345678", "13800138000", "hi"),
+    MessageEvent("m", "008613912345678", "013800138000", "hi"),
+    MessageEvent("m", "１３９１２３４５６７８", "13800138000", "hi"),  # full-width digits
+    MessageEvent("m", "+86 139 1234 5678", "13800138000", "hi"),
+    MessageEvent("m", "SF-Express", "13800138000", "hi"),
+    MessageEvent("m", "0", "13800138000", "hi"),  # digits, but not a number
+    MessageEvent("m", "13912345678", "13800138000", "hi", timestamp_ms=-1),
+    MessageEvent("m", "13912345678", "13800138000", "x" * 5000),
+    MessageEvent("m", "13912345678", "13800138000", "hi", 42),  # type: ignore[arg-type]
+    MessageEvent("m", "1" * 41, "13800138000", "hi"),
+])
+def test_plain_message_path_agrees_with_the_checked_one(event: MessageEvent) -> None:
+    """build_context's one-pass path for the usual SMS gives the context, or the error,
+    that the field-by-field checks give."""
+    from engine.context import _checked_context, build_context
+
+    def outcome(build: object) -> object:
+        try:
+            ctx = build(event, "86")  # type: ignore[operator]
+        except EventError as e:
+            return ("error", e.field, e.reason)
+        return (ctx.kind, ctx.numbers, list(ctx.numbers), ctx.text, ctx.event is event)
+
+    assert outcome(build_context) == outcome(_checked_context)
+
+
 def test_bad_event_in_a_batch_names_its_position(snap: Snapshot) -> None:
     with pytest.raises(EventError) as info:
         decide_batch(snap, [sms("ok"), sms("ok", sender="")])

@@ -105,9 +105,8 @@ def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
+    """The decision for an event some rule matched (``_run`` makes the others')."""
     event_id = ctx.event.event_id
-    if not ctx.matches and not ctx.shadow_matches:  # most traffic: nothing matched
-        return Decision(event_id, Action.PASS, 0, snapshot.version, (), ())
     party_allow = tuple(m for m in ctx.matches if m.action == "allow" and m.field in PARTY_FIELDS)
     shadow = tuple(ctx.shadow_matches)
     if party_allow:
@@ -138,7 +137,11 @@ def _run(contexts: list[EventContext], snapshot: Snapshot) -> list[Decision]:
         matcher.match_batch(contexts, False)
     for matcher in snapshot.shadow:
         matcher.match_batch(contexts, True)
-    return [_assemble(ctx, snapshot) for ctx in contexts]
+    # Most traffic matches nothing: its PASS is made here, not in a call per event.
+    version, passed = snapshot.version, Action.PASS
+    return [Decision(ctx.event.event_id, passed, 0, version, (), ())
+            if not ctx.matches and not ctx.shadow_matches else _assemble(ctx, snapshot)
+            for ctx in contexts]
 
 
 def decide(snapshot: Snapshot, event: Event, runtime: object | None = None) -> Decision:

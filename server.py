@@ -637,7 +637,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve Prometheus metrics on this port (worker i: port + i)")
     parser.add_argument("--text-memo-chars", type=int, default=d.text_memo_chars,
                         help="characters of repeated SMS text whose normalization, "
-                        "extraction and keyword scan each ruleset remembers (default "
+                        "extraction and keyword matches each ruleset remembers (default "
                         f"{d.text_memo_chars:,}, ~60 MB at most; 0: off)")
 
 

@@ -19,11 +19,11 @@ from engine.context import EventContext
 from engine.kwscan import KeywordScanner
 from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.normalize import Normalizer
-from engine.textmemo import Hits
 from engine.types import Match
 from rules.errors import Problem, RuleSetError
 from rules.model import KeywordComboRule, KeywordListRule, RuleMeta
 
+Hits = dict[int, tuple[int, int]]  # a keyword scan: term id -> its first span
 _NO_HITS: Hits = {}  # the scan of every text with no hits (shared: nobody writes to it)
 
 
@@ -99,14 +99,17 @@ class KeywordMatcher:
         self.scanner.scan("warm")
         self.scanner.scan_batch(["warm", "up"])
 
-    def _emit(self, ctx: EventContext, present: dict[int, tuple[int, int]], shadow: bool) -> None:
+    def _matches_of(self, ctx: EventContext, present: Hits) -> tuple[Match, ...]:
+        """The matches of the rules ``present`` fires in ``ctx``'s text. They depend on the
+        text alone (its scan, its offset map, its original characters), so every event
+        with this text shares them, through its PreparedText."""
         only: tuple[int, int] | None = None  # the span, when a single term is present
         if len(present) == 1:  # the common case: its rules, in order, are its triggers
             ((term, only),) = present.items()
             candidates: Sequence[int] = self.triggers[term]
         else:
             candidates = sorted({r for t in present for r in self.triggers[t]})
-        sink = ctx.shadow_matches if shadow else ctx.matches
+        found = []
         for index in candidates:
             rule = self.rules[index]
             if not rule.fires(present):
@@ -115,8 +118,9 @@ class KeywordMatcher:
             start, end = only if only is not None else rule.first_hit(present)[1:]
             o_start, o_end = ctx.original_span(start, end)
             m = rule.meta
-            sink.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
-                              m.action, m.score, o_start, o_end))
+            found.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
+                               m.action, m.score, o_start, o_end))
+        return tuple(found)
 
     def _present(self, hits: Iterable[tuple[int, int]]) -> dict[int, tuple[int, int]]:
         """Each term's first (earliest-ending) occurrence as a span; hits sorted by end."""
@@ -130,10 +134,10 @@ class KeywordMatcher:
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
         if not self.terms:
             return
-        # A text this matcher scanned before (a repeat, engine.textmemo) has its hits in
-        # the text's PreparedText; the others are scanned once per distinct text. A
-        # snapshot has at most one live and one shadow keyword matcher: ``shadow`` says
-        # which of the two slots is this matcher's.
+        # A text this matcher decided before (a repeat, engine.textmemo) has its matches
+        # in the text's PreparedText; the others are scanned once per distinct normalized
+        # text. A snapshot has at most one live and one shadow keyword matcher: ``shadow``
+        # says which of the two slots is this matcher's.
         pending: dict[str, list[EventContext]] = {}
         for ctx in contexts:
             text = ctx.normalized_text
@@ -141,26 +145,32 @@ class KeywordMatcher:
                 continue
             prepared = ctx.prepared
             known = None if prepared is None else (
-                prepared.shadow_hits if shadow else prepared.live_hits)
+                prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches)
             if known is None:
                 if text in pending:
                     pending[text].append(ctx)
                 else:
                     pending[text] = [ctx]
             elif known:
-                self._emit(ctx, known, shadow)
+                (ctx.shadow_matches if shadow else ctx.matches).extend(known)
         if not pending:
             return
         for present, waiting in zip(self._scan(pending), pending.values(), strict=True):
             for ctx in waiting:
+                # Texts that normalize alike share the scan, not the matches: those quote
+                # each event's own original text.
                 prepared = ctx.prepared
-                if prepared is not None:
-                    if shadow:
-                        prepared.shadow_hits = present
-                    else:
-                        prepared.live_hits = present
-                if present:
-                    self._emit(ctx, present, shadow)
+                found = None if prepared is None else (
+                    prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches)
+                if found is None:
+                    found = self._matches_of(ctx, present) if present else ()
+                    if prepared is not None:
+                        if shadow:
+                            prepared.shadow_keyword_matches = found
+                        else:
+                            prepared.live_keyword_matches = found
+                if found:
+                    (ctx.shadow_matches if shadow else ctx.matches).extend(found)
 
     def _scan(self, pending: dict[str, list[EventContext]]) -> list[Hits]:
         """Each pending text's terms and their first spans ({} for none), in order."""

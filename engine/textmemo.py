@@ -1,4 +1,4 @@
-"""A bounded memo of prepared message texts: normalization, extraction, keyword scans.
+"""A bounded memo of prepared message texts: normalization, extraction, keyword matches.
 
 SMS traffic repeats itself: a campaign (marketing, notices, and fraud above all)
 sends one text to thousands of recipients. The benchmark corpora show it too:
@@ -6,10 +6,10 @@ the unmasked corpus has 7,770 distinct texts among its first 20,000, the load
 generator's sample 2,744 among 4,096. A message's normalized text, its code
 points and the items extracted from it depend only on the text and the snapshot
 (its normalizer, its default country code), so each snapshot keeps them for the
-texts it saw last and a repeat skips both steps, and the keyword scan as well
-(its hits depend only on the normalized text and the snapshot's keywords).
-Everything else is decided afresh for every event: which rules fire, numbers,
-hosts, velocity and scores.
+texts it saw last and a repeat skips both steps, and the keyword stage as well
+(its matches depend only on the text and the snapshot's keyword rules). Everything
+else is decided afresh for every event: numbers, hosts, contacts, velocity and
+scores.
 
 The memo is bounded by the characters it holds (texts are at most 4,096
 characters, so a count of entries alone would not bound memory); when full, the
@@ -37,8 +37,9 @@ import numpy.typing as npt
 
 from engine.extract import Extracted
 from engine.normalize import Normalized
+from engine.types import Match
 
-__all__ = ["DEFAULT_MAX_CHARS", "Hits", "PreparedText", "TextMemo"]
+__all__ = ["DEFAULT_MAX_CHARS", "PreparedText", "TextMemo"]
 
 #: Characters of text a snapshot's memo holds: ~14 k texts of the corpora's ~70
 #: characters. A held text costs ~40-60 bytes a character at most (its normalized
@@ -46,26 +47,24 @@ __all__ = ["DEFAULT_MAX_CHARS", "Hits", "PreparedText", "TextMemo"]
 DEFAULT_MAX_CHARS = 1_000_000
 
 
-Hits = dict[int, tuple[int, int]]  # a keyword scan: term id -> its first span
-
-
 class PreparedText:
     """What the engine derives from a message's text before matching.
 
-    A plain slotted class, not a ``@record``: the snapshot's keyword matchers add their
-    scans on first use, the live one to ``live_hits`` and the shadow one (dry-run rules,
-    other terms) to ``shadow_hits``; None until then.
+    A plain slotted class, not a ``@record``: the snapshot's keyword matchers add the
+    keyword matches of the text on first use, the live one to ``live_keyword_matches``
+    and the shadow one (dry-run rules) to ``shadow_keyword_matches``; None until then.
     """
 
-    __slots__ = ("code_points", "extracted", "live_hits", "normalized", "shadow_hits")
+    __slots__ = ("code_points", "extracted", "live_keyword_matches", "normalized",
+                 "shadow_keyword_matches")
 
     def __init__(self, normalized: Normalized, code_points: npt.NDArray[np.uint32] | None,
                  extracted: tuple[Extracted, ...]) -> None:
         self.normalized = normalized
         self.code_points = code_points  # the normalized text's, when the fold made them
         self.extracted = extracted
-        self.live_hits: Hits | None = None
-        self.shadow_hits: Hits | None = None
+        self.live_keyword_matches: tuple[Match, ...] | None = None
+        self.shadow_keyword_matches: tuple[Match, ...] | None = None
 
 
 class TextMemo:

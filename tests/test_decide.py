@@ -8,12 +8,14 @@ from engine import (
     Action,
     CallEndedEvent,
     CallEvent,
+    Decision,
     Ingress,
     MessageEvent,
     compile_ruleset,
     decide,
     decide_batch,
 )
+from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.textmemo import DEFAULT_MAX_CHARS
 from rules import DEFAULT_RULESET_DIR, EventError, load_ruleset
@@ -221,6 +223,26 @@ def test_repeated_texts_are_prepared_once_and_decided_the_same(snap: Snapshot) -
     assert [decide(snap, e) for e in events] == expected
     assert snap.text_memo.hits == hits + 2 * len(events)
     assert sum(1 for d in expected if d.matches) >= len(events) // 2  # the texts bite
+
+
+def test_texts_that_normalize_alike_quote_their_own_text(snap: Snapshot) -> None:
+    """A simplified and a traditional SMS normalize to one text and share its keyword
+    scan; each decision still quotes its own original characters, in a batch, one by
+    one, and from the memo."""
+    simplified, traditional = "请将资金转入安全账户配合调查", "請將資金轉入安全賬戶配合調查"
+    events = [sms(simplified if i % 2 else traditional, mid=f"m{i}") for i in range(12)]
+    assert len(events) > SMALL_BATCH_EVENTS  # the batch path, not the one-event one
+
+    def quoted(decisions: list[Decision]) -> list[list[str]]:
+        return [[m.matched for m in d.matches if m.field == "text"] for d in decisions]
+
+    expected = [["安全账户", "配合调查"] if i % 2 else ["安全賬戶", "配合調查"]
+                for i in range(len(events))]
+    snap.text_memo.clear()
+    assert quoted(decide_batch(snap, events)) == expected
+    assert quoted(decide_batch(snap, events)) == expected  # every text from the memo
+    snap.text_memo.clear()
+    assert quoted([decide(snap, e) for e in events]) == expected
 
 
 def test_text_memo_is_bounded_by_characters() -> None:

@@ -11,10 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-import numpy.typing as npt
-
-from engine.normalize import Normalized
 from engine.textmemo import PreparedText
 from engine.types import CallEndedEvent, CallEvent, Event, Ingress, Match, MessageEvent
 from rules.errors import EventError
@@ -37,8 +33,8 @@ class EventContext:
     the ~0.7 µs an event's context took to make.
     """
 
-    __slots__ = ("event", "extracted", "kind", "matches", "normalized", "normalized_buf",
-                 "normalized_text", "numbers", "prepared", "runtime", "shadow_matches", "text")
+    __slots__ = ("event", "extracted", "kind", "matches", "numbers", "prepared", "runtime",
+                 "shadow_matches", "text")
 
     def __init__(self, event: Event, kind: str, numbers: dict[str, int], text: str = "",
                  runtime: object | None = None) -> None:
@@ -46,23 +42,22 @@ class EventContext:
         self.kind = kind  # "call" | "message" | "call_ended"
         self.numbers = numbers  # party field -> number key
         self.text = text
-        self.normalized_text = ""
-        self.normalized: Normalized | None = None
-        # The normalized text as UTF-32 code points when the single-event path has them,
-        # so the keyword scan does not encode the text a second time.
-        self.normalized_buf: npt.NDArray[np.uint32] | None = None
-        # What was derived from the text (engine.textmemo), shared by every event with it.
+        # What was derived from the text (engine.textmemo: its normalized form, code
+        # points, extracted items), shared by every event with this text; None: no text.
         self.prepared: PreparedText | None = None
-        self.extracted: Sequence[object] = ()  # read only: shared with ``prepared``
+        # ``prepared.extracted``, read by three matchers (empty for an event without text).
+        self.extracted: Sequence[object] = ()
         self.matches: list[Match] = []
         self.shadow_matches: list[Match] = []
         self.runtime = runtime  # per-process mutable state (velocity counters), if any
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalized text back to the original text."""
-        normalized = self.normalized
-        if normalized is None or (type(normalized.origin) is range and not normalized.ends
-                                  and end <= len(normalized.text)):
+        if self.prepared is None:
+            return start, end
+        normalized = self.prepared.normalized
+        if (type(normalized.origin) is range and not normalized.ends
+                and end <= len(normalized.text)):
             return start, end  # most text: normalizing kept every offset (range(len))
         return normalized.span_in_original(start, end)
 

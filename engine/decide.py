@@ -53,7 +53,8 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
         if text:
             known = recall(text)
             if known is not None:
-                _use(ctx, known)
+                ctx.prepared = known
+                ctx.extracted = known.extracted  # a tuple, shared: matchers only read it
                 hits += 1
             elif text in new:
                 new[text].append(ctx)
@@ -69,16 +70,10 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
         prepared = _prepare_many(texts, snapshot)
     memo.put_many(zip(texts, prepared, strict=True))
     for waiting, result in zip(new.values(), prepared, strict=True):
+        extracted = result.extracted
         for ctx in waiting:
-            _use(ctx, result)
-
-
-def _use(ctx: EventContext, prepared: PreparedText) -> None:
-    ctx.prepared = prepared
-    normalized = ctx.normalized = prepared.normalized
-    ctx.normalized_text = normalized.text
-    ctx.normalized_buf = prepared.code_points
-    ctx.extracted = prepared.extracted  # a tuple, shared: matchers only read it
+            ctx.prepared = result
+            ctx.extracted = extracted
 
 
 def _prepare_many(texts: list[str], snapshot: Snapshot) -> list[PreparedText]:

@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.context import EventContext
 from engine.kwscan import KeywordScanner
 from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
@@ -140,13 +143,14 @@ class KeywordMatcher:
         # says which of the two slots is this matcher's.
         pending: dict[str, list[EventContext]] = {}
         for ctx in contexts:
-            text = ctx.normalized_text
-            if not text:
-                continue
             prepared = ctx.prepared
-            known = None if prepared is None else (
-                prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches)
+            if prepared is None:
+                continue  # no text
+            known = prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches
             if known is None:
+                text = prepared.normalized.text
+                if not text:
+                    continue
                 if text in pending:
                     pending[text].append(ctx)
                 else:
@@ -160,22 +164,22 @@ class KeywordMatcher:
                 # Texts that normalize alike share the scan, not the matches: those quote
                 # each event's own original text.
                 prepared = ctx.prepared
-                found = None if prepared is None else (
-                    prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches)
+                assert prepared is not None  # pending holds only contexts with text
+                found = prepared.shadow_keyword_matches if shadow else (
+                    prepared.live_keyword_matches)
                 if found is None:
                     found = self._matches_of(ctx, present) if present else ()
-                    if prepared is not None:
-                        if shadow:
-                            prepared.shadow_keyword_matches = found
-                        else:
-                            prepared.live_keyword_matches = found
+                    if shadow:
+                        prepared.shadow_keyword_matches = found
+                    else:
+                        prepared.live_keyword_matches = found
                 if found:
                     (ctx.shadow_matches if shadow else ctx.matches).extend(found)
 
     def _scan(self, pending: dict[str, list[EventContext]]) -> list[Hits]:
         """Each pending text's terms and their first spans ({} for none), in order."""
         if len(pending) <= SMALL_BATCH_EVENTS:
-            return [self._present(self.scanner.scan(text, waiting[0].normalized_buf))
+            return [self._present(self.scanner.scan(text, _code_points(waiting[0])))
                     for text, waiting in pending.items()]
         found: list[Hits] = [_NO_HITS] * len(pending)  # shared, never written to
         msg, term, end = self.scanner.scan_batch(list(pending))
@@ -193,6 +197,12 @@ class KeywordMatcher:
                     present[t] = (ends[i] - lengths[t], ends[i])
                 i += 1
         return found
+
+
+def _code_points(ctx: EventContext) -> npt.NDArray[np.uint32] | None:
+    """The normalized text's code points when the one-event path kept them (so the scan
+    does not encode the text again), else None."""
+    return None if ctx.prepared is None else ctx.prepared.code_points
 
 
 def _build(inp: CompileInput) -> KeywordMatcher | None:

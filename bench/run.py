@@ -155,6 +155,13 @@ def stage_rows(pytest_json: Any) -> list[str]:
             rows.append(f"| call rules ({info['mode']}) | {info['call_rules_us_per_event']:.2f} "
                         f"| whole decision {info['us_per_event_with_call_rules']:.2f} µs with, "
                         f"{info['us_per_event_without']:.2f} µs without |")
+        elif "stage_us_per_event" in info:
+            stages = info["stage_us_per_event"]
+            total = sum(stages.values())
+            for stage, us in stages.items():
+                rows.append(f"| batch decision ({info['corpus']}): {stage} | {us:.2f} | "
+                            f"{us / total:.0%} of the {total:.2f} µs an event the stages "
+                            "add up to |")
         elif "table_mib" in info:
             rows.append(f"| velocity, {info['callers']:,} distinct callers | "
                         f"{info['ns_per_event'] / 1000:.2f} | table {info['table_mib']:.0f} MiB"

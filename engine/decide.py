@@ -33,7 +33,7 @@ from engine.kwscan import encode_batch
 from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.textmemo import PreparedText
-from engine.types import Action, Decision, Event
+from engine.types import Action, Decision, Event, Match
 from rules.errors import EventError
 
 
@@ -103,21 +103,28 @@ def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
     """The decision for an event some rule matched (``_run`` makes the others')."""
     event_id = ctx.event.event_id
-    party_allow = tuple(m for m in ctx.matches if m.action == "allow" and m.field in PARTY_FIELDS)
-    shadow = tuple(ctx.shadow_matches)
-    if party_allow:
-        return Decision(event_id, Action.PASS, 0, snapshot.version, party_allow, shadow)
+    # One pass over the matches for both outcomes (a generator for the allows cost
+    # about as much as the scoring loop).
+    party_allow: list[Match] = []
     score = 0
     counted: set[str] = set()
     blocked = flagged = False
     for m in ctx.matches:
-        if m.action == "allow":
+        rule_action = m.action
+        if rule_action == "allow":
+            if m.field in PARTY_FIELDS:
+                party_allow.append(m)
             continue  # an allow on a host or a number in the text only cleared that item
-        blocked = blocked or m.action == "block"
-        flagged = flagged or m.action == "flag"
+        if rule_action == "block":
+            blocked = True
+        elif rule_action == "flag":
+            flagged = True
         if m.rule_id not in counted:
             counted.add(m.rule_id)
             score += m.score
+    shadow = tuple(ctx.shadow_matches)
+    if party_allow:
+        return Decision(event_id, Action.PASS, 0, snapshot.version, tuple(party_allow), shadow)
     if blocked or score >= snapshot.thresholds.block:
         action = Action.BLOCK
     elif flagged or score >= snapshot.thresholds.flag:

@@ -46,6 +46,16 @@ def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     if not snapshot.needs_text:
         return
     memo = snapshot.text_memo
+    if len(contexts) == 1:  # a single decision: no grouping, no batch bookkeeping
+        ctx = contexts[0]
+        if ctx.text:
+            known = memo.get(ctx.text)
+            if known is None:
+                known = _prepare_one(ctx.text, snapshot)
+                memo.put(ctx.text, known)
+            ctx.prepared = known
+            ctx.extracted = known.extracted
+        return
     recall = memo.lookup()
     new: dict[str, list[EventContext]] = {}
     hits = 0

@@ -73,6 +73,8 @@ class DomainMatcher:
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
         for ctx in contexts:
+            if not ctx.extracted:
+                continue  # most SMS: nothing extracted
             seen: set[str] = set()
             for item in ctx.extracted:
                 if getattr(item, "kind", "") not in HOST_KINDS:

@@ -141,6 +141,9 @@ class KeywordMatcher:
         # in the text's PreparedText; the others are scanned once per distinct normalized
         # text. A snapshot has at most one live and one shadow keyword matcher: ``shadow``
         # says which of the two slots is this matcher's.
+        if len(contexts) == 1:
+            self._match_one(contexts[0], shadow)
+            return
         pending: dict[str, list[EventContext]] = {}
         for ctx in contexts:
             prepared = ctx.prepared
@@ -175,6 +178,25 @@ class KeywordMatcher:
                         prepared.live_keyword_matches = found
                 if found:
                     (ctx.shadow_matches if shadow else ctx.matches).extend(found)
+
+    def _match_one(self, ctx: EventContext, shadow: bool) -> None:
+        """:meth:`match_batch` for a single decision: no grouping of texts."""
+        prepared = ctx.prepared
+        if prepared is None:
+            return  # no text
+        found = prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches
+        if found is None:
+            text = prepared.normalized.text
+            if not text:
+                return
+            present = self._present(self.scanner.scan(text, prepared.code_points))
+            found = self._matches_of(ctx, present) if present else ()
+            if shadow:
+                prepared.shadow_keyword_matches = found
+            else:
+                prepared.live_keyword_matches = found
+        if found:
+            (ctx.shadow_matches if shadow else ctx.matches).extend(found)
 
     def _scan(self, pending: dict[str, list[EventContext]]) -> list[Hits]:
         """Each pending text's terms and their first spans ({} for none), in order."""

@@ -103,23 +103,26 @@ class TextMemo:
 
     def put(self, text: str, prepared: PreparedText) -> None:
         """Hold ``prepared`` for ``text``, dropping the oldest entries to stay in bounds."""
-        self.put_many([(text, prepared)])
+        with self._write:
+            self._admit(text, prepared)
 
     def put_many(self, items: Iterable[tuple[str, PreparedText]]) -> None:
         """:meth:`put` for a batch's new texts, under one acquisition of the lock."""
-        limit = self.max_chars
         with self._write:
-            entries = self._entries
             for text, prepared in items:
-                size = len(text)
-                if size > limit or text in entries:
-                    continue
-                while entries and self._chars + size > limit:
-                    for key in list(islice(entries, max(1, len(entries) // 8))):
-                        del entries[key]
-                        self._chars -= len(key)
-                entries[text] = prepared
-                self._chars += size
+                self._admit(text, prepared)
+
+    def _admit(self, text: str, prepared: PreparedText) -> None:
+        # With the write lock held.
+        size, entries = len(text), self._entries
+        if size > self.max_chars or text in entries:
+            return
+        while entries and self._chars + size > self.max_chars:
+            for key in list(islice(entries, max(1, len(entries) // 8))):
+                del entries[key]
+                self._chars -= len(key)
+        entries[text] = prepared
+        self._chars += size
 
     def resize(self, max_chars: int) -> None:
         """Hold at most ``max_chars`` of text from now on (0: hold nothing); a memo over the

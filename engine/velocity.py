@@ -469,7 +469,9 @@ class VelocityMatcher:
             row = state.record_and_query_one(self.columns, key, kind, aux, ts, self.record)
             for compiled in self.rules:
                 if ctx.kind in compiled.events:
-                    self._report(ctx, compiled, _fires(compiled, row), shadow)
+                    matched = _fires(compiled, row)
+                    if matched:  # most events: no rule fires, no call to report nothing
+                        self._report(ctx, compiled, matched, shadow)
 
     @staticmethod
     def _report(ctx: EventContext, compiled: _CompiledRule, matched: str, shadow: bool) -> None:

@@ -112,7 +112,8 @@ def _plain_message(event: MessageEvent, default_cc: str, runtime: object | None
     pass of checks; None sends anything else through :func:`_checked_context`, which
     names the first bad field in the documented order."""
     sender, recipient, text = event.sender, event.recipient, event.text
-    if not (len(event.message_id) <= MAX_ID_CHARS and event.ingress in _INGRESS_VALUES
+    if not (type(sender) is str and type(recipient) is str and type(event.message_id) is str
+            and len(event.message_id) <= MAX_ID_CHARS and event.ingress in _INGRESS_VALUES
             and event.timestamp_ms >= 0 and type(text) is str and len(text) <= MAX_TEXT_CHARS
             and 0 < len(sender) <= MAX_NUMBER_CHARS and 0 < len(recipient) <= MAX_NUMBER_CHARS
             and sender.isdigit() and recipient.isdigit()):

@@ -190,6 +190,8 @@ def decide_batch(snapshot: Snapshot, events: Sequence[Event], runtime: object | 
     (['build contexts', 'prepare texts', 'NumberMatcher'], 'score')
     """
     lap = None if stage_seconds is None else _stopwatch(stage_seconds)
+    if not isinstance(events, list | tuple):
+        events = list(events)  # a bad event is looked for again: the events must be re-readable
     default_cc = snapshot.default_cc
     try:
         contexts = [build_context(event, default_cc, runtime) for event in events]

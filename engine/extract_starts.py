@@ -304,7 +304,7 @@ def views_and_starts(buf: UInt32Array, starts: Int64Array, tables: ViewTables
                              _CUE_NEXT)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _view_and_starts_one(buf: UInt32Array, fold: Int32Array, bits: npt.NDArray[np.uint8],
                          numeral: Int32Array, classes: npt.NDArray[np.uint8],
                          cue_next: Int64Array) -> UInt32Array:

@@ -269,7 +269,7 @@ def _scan(buf: UInt32Array, starts: Int64Array, bmp: Int32Array, astral_cp: UInt
     return o_msg[:n].copy(), o_term[:n].copy(), o_end[:n].copy()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _scan_one(buf: UInt32Array, bmp: Int32Array, astral_cp: UInt32Array, astral_id: Int32Array,
               table: Int32Array) -> Int32Array:
     """One message: ``(term, end)`` rows in one array (each returned array costs ~1 µs)."""
@@ -290,7 +290,7 @@ _NONE, _ONE, _TWO, _MANY = 0, 1, 2, 3
 _TERM_BITS, _END_BITS, _HIT_BITS = 17, 13, 30
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _scan_one_packed(buf: UInt32Array, bmp: Int32Array, astral_cp: UInt32Array,
                      astral_id: Int32Array, table: Int32Array) -> int:
     """One message's hits packed in an int (see _NONE .. _MANY), with no array built.

@@ -157,7 +157,7 @@ def _lookup_range(t64: Int64Array, t32: Int32Array, nb: np.uint64,
         out[j] = _probe(t64, t32, nb, queries[j])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _lookup_one(t64: Int64Array, t32: Int32Array, nb: np.uint64, q: np.int64) -> np.int32:
     return _probe(t64, t32, nb, q)
 

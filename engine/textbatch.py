@@ -329,7 +329,7 @@ def _fold_batch(buf: UInt32Array, starts: Int64Array, fold: Int32Array, classes:
     return out, outcome
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _fold_one(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UInt8Array,
               special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
               rules: npt.NDArray[np.bool_]) -> int:

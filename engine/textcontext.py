@@ -281,7 +281,7 @@ def _expand(t: UInt32Array, special: Int32Array, special_buf: UInt32Array,
     return s, so, se, o, expanded
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def apply_context(t: UInt32Array, classes: UInt8Array, facts: UInt8Array, digits: UInt32Array,
                   special: Int32Array, special_buf: UInt32Array, special_starts: Int64Array,
                   key_buf: UInt32Array, key_starts: Int64Array,

@@ -168,7 +168,7 @@ def _prefetch_rows(seen, cnt_head, cnt, dst_head, bits, slot):  # type: ignore[n
     prefetch(bits, slot)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def record_and_query_one(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
                          key, kind, aux, ms, cols, record):  # pragma: no cover
     """:func:`record_and_query` for one event given as ints: its row of values.

@@ -103,9 +103,33 @@ def test_context_rules_fuzz_matches_exact_path_and_takes_the_kernel() -> None:
     edited = 0
     for text in texts:
         buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        result = batch._fold_text(text, buf)
+        result = batch._fold_text(text, buf, batch._classes)
         edited += result is not None and isinstance(result[0].origin, list)
     assert edited > len(texts) // 4
+
+
+def test_traditional_and_astral_text_matches_exact_path_on_the_fast_path() -> None:
+    """Texts like a masked corpus's (random ideographs: traditional ones, astral ones
+    from Extension B on, among fold and context triggers) go through OpenCC and then the
+    second fold, not the Python exact path, and still agree with it."""
+    rng = random.Random(23)
+    ideographs = [chr(rng.randrange(0x4E00, 0x9FA6)) for _ in range(400)]
+    astral = [chr(rng.randrange(0x20000, 0x2B73A)) for _ in range(200)]
+    traditional = ["這", "個", "電", "話", "號", "碼", "發", "後", "裡", "乾", "驗", "證"]
+    pieces = ideographs + astral + traditional + ["，", " ", "ＶＸ", "12345", "!", "一三八"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(5, 60)))
+             for _ in range(3000)]
+    texts = [t for t in texts if any(ord(c) >= 0x10000 for c in t)]
+    normalizer = Normalizer(ALL_ON)
+    _assert_same(normalizer, texts)
+    batch = BatchNormalizer(normalizer)
+    _, outcome = batch.fold_batch(*encode_batch(texts))
+    assert set(outcome.tolist()) == {EXACT}  # every astral text goes to OpenCC first
+    slow = 0
+    for text in texts:
+        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        slow += batch.normalize_one(text, buf)[1] is None  # None: normalize_simplified's
+    assert slow < len(texts) // 20, (slow, len(texts))
 
 
 @pytest.mark.parametrize("step", ["separators", "collapse_repeats", "digit_variants"])

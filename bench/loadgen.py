@@ -9,7 +9,11 @@ Starts ``server.py`` (bundled ruleset) and ``bench/noop_server.py`` as child pro
 * closed loop (a fixed number of requests in flight) for the throughput ceilings.
 
 Requests are serialised once up front and replies are not parsed, so the client spends as
-little CPU as possible per call. Everything is bounded in time (``--duration`` per point).
+little CPU as possible per call. With two CPUs or more, both servers run pinned to the
+first CPU (``--cpus``, the option a deployment would use) and this process to the last,
+so client and server do not share a core's caches (``--no-pin``: leave it to the
+scheduler; both servers are always treated alike). Everything is bounded in time
+(``--duration`` per point).
 Writes ``bench/results/loadgen.json`` and ``bench/results/loadgen.md``::
 
     python bench/loadgen.py --duration 3
@@ -39,6 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout
 
+from engine.affinity import available_cpus, pin_process  # noqa: E402
 from proto.interceptor.v1 import interceptor_pb2 as pb  # noqa: E402
 
 METHOD = "/interceptor.v1.Interceptor/"
@@ -298,18 +303,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def pinning(pin: bool) -> tuple[list[str], int | None]:
+    """The servers' ``--cpus`` arguments and this process's CPU: the first and the last
+    available CPU, or nothing when ``pin`` is off or there is one CPU."""
+    cpus = available_cpus()
+    if not pin or len(cpus) < 2:
+        return [], None
+    return ["--cpus", str(cpus[0])], cpus[-1]
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     texts = load_texts(args.sms_file, 4096, args.seed)
     payloads = make_payloads(make_messages(texts, args.seed), args.batch_size)
     ports = {"interceptor": free_port(), "noop": free_port()}
+    server_cpus, client_cpu = pinning(args.pin)
     procs = {
         # No text memo: the pool of 4,096 payloads replays, so after its first cycle every
         # text would be a memo hit, a repetition real traffic need not have. The corpus's
         # own repetition is measured in-process (bench_decide).
         "interceptor": start_process(["server.py", "--port", str(ports["interceptor"]),
-                                      "--text-memo-chars", "0"]),
-        "noop": start_process(["bench/noop_server.py", "--port", str(ports["noop"])]),
+                                      "--text-memo-chars", "0", *server_cpus]),
+        "noop": start_process(["bench/noop_server.py", "--port", str(ports["noop"]),
+                               *server_cpus]),
     }
+    if client_cpu is not None:
+        # After starting the servers (children inherit the set), before gRPC starts
+        # its threads here.
+        pin_process([client_cpu])
     channels = {k: grpc.insecure_channel(f"127.0.0.1:{p}") for k, p in ports.items()}
     points: list[Point] = []
     try:
@@ -338,7 +358,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for proc in procs.values():
             proc.terminate()
             proc.wait(timeout=30)
-    return summarise(points, sanity, args)
+    result = summarise(points, sanity, args)
+    result["machine"]["pinned"] = (f"servers on CPU {server_cpus[1]}, client on CPU "
+                                   f"{client_cpu}" if client_cpu is not None else "no")
+    return result
 
 
 Runner = Callable[[grpc.Channel, Point], Point]
@@ -481,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-in-flight", type=int, default=4, help="closed-loop batch")
     parser.add_argument("--sms-file", help="label<TAB>text file of real SMS (default synthetic)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="servers on the first CPU, this client on the last (default on "
+                        "with 2+ CPUs)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/loadgen.json"))
     args = parser.parse_args(argv)
     result = run(args)

@@ -69,13 +69,16 @@ def run_compile_probes(quick: bool) -> None:
 
 
 def run_loadgen(data: str | None, quick: bool) -> None:
-    cmd = [sys.executable, "bench/loadgen.py", "--out", str(OUT / "loadgen.json")]
+    """Twice: servers pinned to a CPU as a deployment would run them (the target rows),
+    then left to the scheduler (rows marked "not pinned"), both servers alike each time."""
+    cmd = [sys.executable, "bench/loadgen.py"]
     if quick:
         cmd += ["--duration", "2"]
     sms = Path(data) / "sms-zh" / "spam_messages_lr_train.tsv" if data else None
     if sms and sms.exists():
         cmd += ["--sms-file", str(sms)]
-    _run(cmd)
+    _run([*cmd, "--out", str(OUT / "loadgen.json")])
+    _run([*cmd, "--no-pin", "--out", str(OUT / "loadgen-unpinned.json")])
 
 
 def run_reload(quick: bool) -> None:
@@ -106,7 +109,8 @@ def _met(flag: bool | None) -> str:
     return "-" if flag is None else ("yes" if flag else "**no**")
 
 
-def target_rows(pytest_json: Any, loadgen: Any, compiled: Any) -> list[str]:
+def target_rows(pytest_json: Any, loadgen: Any, compiled: Any,
+                unpinned: Any = None) -> list[str]:
     rows = ["| measure | ours | baseline (same run) | baseline figure | ratio | target | met |"
             " note |", "|---|---|---|---|---|---|---|---|"]
     for bench in (pytest_json or {}).get("benchmarks", []):
@@ -115,11 +119,13 @@ def target_rows(pytest_json: Any, loadgen: Any, compiled: Any) -> list[str]:
                         f"{r['baseline_name']} | {_fmt(r['baseline'], r['unit'])} | "
                         f"{_fmt(r['ratio'])} | {r['target']} | {_met(r['met'])} | "
                         f"{r.get('note', '')} |")
-    for name, t in (loadgen or {}).get("targets", {}).items():
-        runs = ", ".join(map(str, t.get("runs", [])))
-        rows.append(f"| gRPC {name.replace('_', ' ')} | {t['measured']} | no-op servicer | - | "
-                    f"- | {t['target']} | {_met(t['met'])} | loadgen, same stack; median of "
-                    f"rounds {runs} |")
+    for run, suffix in ((loadgen, ""), (unpinned, ", servers not pinned")):
+        pinned = (run or {}).get("machine", {}).get("pinned", "no")
+        for name, t in (run or {}).get("targets", {}).items():
+            runs = ", ".join(map(str, t.get("runs", [])))
+            rows.append(f"| gRPC {name.replace('_', ' ')}{suffix} | {t['measured']} | no-op "
+                        f"servicer | - | - | {t['target']} | {_met(t['met'])} | loadgen, same "
+                        f"stack, pinned: {pinned}; median of rounds {runs} |")
     for c in compiled or []:
         if c["numbers"] >= 10_000_000:
             rows.append(f"| compile 10 M numbers + 1 M domains + 100 k keywords | "
@@ -228,7 +234,7 @@ def write_report(data: str | None) -> Path:
         "",
         "## Targets",
         "",
-        *target_rows(pytest_json, loadgen, compiled),
+        *target_rows(pytest_json, loadgen, compiled, _load("loadgen-unpinned.json")),
         "",
         "## Compile cost and memory (each size in a fresh process)",
         "",
@@ -241,6 +247,9 @@ def write_report(data: str | None) -> Path:
         lines += ["## gRPC load generator", "", markdown(loadgen), ""]
         if plot_latency(loadgen):
             lines += ["![latency](results/latency.png)", ""]
+        unpinned = _load("loadgen-unpinned.json")
+        if unpinned:
+            lines += ["## gRPC load generator, servers not pinned", "", markdown(unpinned), ""]
     reload_md = OUT / "reload.md"
     if reload_md.exists():
         body = [ln for ln in reload_md.read_text(encoding="utf-8").strip().splitlines()

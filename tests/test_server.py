@@ -7,6 +7,7 @@ overload, client disconnects, graceful shutdown on SIGTERM and ``--workers``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import queue
 import signal
@@ -532,6 +533,41 @@ def _is_zombie(pid: int) -> bool:
             return f.read().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+def _allowed_cpus(pid: int) -> set[str]:
+    """Each thread's ``Cpus_allowed_list`` of process ``pid``."""
+    lists = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{pid}/task/{tid}/status") as f:
+            lists.update(line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("Cpus_allowed_list"))
+    return lists
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to tell apart")
+def test_cpus_pins_every_thread_of_the_server(
+        server_process: Callable[..., ServerProcess]) -> None:
+    cpu = str(max(os.sched_getaffinity(0)))
+    handle = server_process("--cpus", cpu)
+    assert stub_for(handle.target).CheckMessage(sms(), timeout=10).action == pb.ACTION_PASS
+    assert _allowed_cpus(handle.proc.pid) == {cpu}  # gRPC's and numba's threads too
+
+
+def test_cpus_option_is_checked() -> None:
+    parser = argparse.ArgumentParser()
+    server.add_serve_arguments(parser)
+    assert server.config_from_args(parser.parse_args([])).cpus == ()
+    one = min(os.sched_getaffinity(0))
+    config = server.config_from_args(parser.parse_args(["--cpus", str(one)]))
+    assert config.cpus == (one,) and config.worker_cpus(0) == (one,)
+    for bad, message in (("x", "'x' is not a CPU number"), ("3-1", "'3-1' is an empty range"),
+                         ("4096", "CPU 4096 is not available")):
+        with pytest.raises(ValueError, match=message):
+            server.config_from_args(parser.parse_args(["--cpus", bad]))
+    pool = server.ServeConfig(workers=3, cpus=(0, 1))
+    assert [pool.worker_cpus(i) for i in range(3)] == [(0,), (1,), (0,)]
+    assert server.ServeConfig(workers=1, cpus=(0, 1)).worker_cpus(0) == (0, 1)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -1,0 +1,72 @@
+"""Pinning a serving process to CPUs (``interceptor serve --cpus``).
+
+A Python gRPC server runs one interpreter thread at a time (the GIL) across some forty
+threads. Left to the scheduler, those threads wake on whichever core is free, and each
+move lands the decision on a core whose caches hold someone else's data. Measured with
+the load generator on a 2-core machine (server on CPU 0, client on CPU 1, against both
+unpinned): the unary ceiling went from ~2.0 k to ~3.6 k req/s, the no-op server's from
+~5.0 k to ~7.0 k, and a decision's own CPU time in the server from ~124 to ~90 µs.
+
+>>> parse_cpu_list("0,2-3")
+(0, 2, 3)
+>>> parse_cpu_list("1-0")
+Traceback (most recent call last):
+    ...
+ValueError: --cpus: '1-0' is an empty range (write low-high)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Collection
+
+
+def parse_cpu_list(text: str, option: str = "--cpus") -> tuple[int, ...]:
+    """CPU numbers from a list like ``0``, ``0-3`` or ``0,2,5-7`` (the ``taskset -c``
+    form), in the order given, without repeats; a bad item raises ``ValueError``
+    naming ``option`` and the item."""
+    cpus: list[int] = []
+    for item in text.split(","):
+        item = item.strip()
+        low, dash, high = item.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"{option}: {item!r} is not a CPU number or a range like 0-3")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"{option}: {item!r} is an empty range (write low-high)")
+        cpus.extend(c for c in range(first, last + 1) if c not in cpus)
+    return tuple(cpus)
+
+
+def available_cpus() -> tuple[int, ...]:
+    """The CPUs this process may run on (empty where the OS cannot pin)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return ()
+    return tuple(sorted(os.sched_getaffinity(0)))
+
+
+def check_cpus(cpus: Collection[int], option: str = "--cpus") -> None:
+    """Raise ``ValueError`` naming ``option`` if any of ``cpus`` is not available here."""
+    available = available_cpus()
+    if not available:
+        raise ValueError(f"{option}: this platform cannot pin processes to CPUs")
+    missing = sorted(set(cpus) - set(available))
+    if missing:
+        raise ValueError(f"{option}: CPU {missing[0]} is not available to this process "
+                         f"(available: {', '.join(map(str, available))})")
+
+
+def pin_process(cpus: Collection[int]) -> None:
+    """Run every thread of this process, and the threads they start later, on ``cpus``.
+
+    ``os.sched_setaffinity(0, ...)`` moves only the calling thread on Linux, so each
+    thread listed in ``/proc/self/task`` is moved (gRPC and numba may have started some
+    already); a new thread inherits its creator's set.
+    """
+    check_cpus(cpus)
+    wanted = set(cpus)
+    tasks = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["0"]
+    for tid in tasks:
+        with contextlib.suppress(ProcessLookupError):  # that thread ended meanwhile
+            os.sched_setaffinity(int(tid), wanted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -134,9 +135,10 @@ def test_large_term_list_realistic() -> None:
 
 
 def test_single_scan_packs_few_hits_and_falls_back_for_more() -> None:
-    """scan() answers none, one or two hits from an int the kernel returns, and anything
-    else (more hits, an end past 8,191 or a term id past 2**17) from the array kernel:
-    every case equals the reference."""
+    """scan() answers none, one or two hits from an int the kernel returns, anything
+    else (more hits, an end past 8,191 or a term id past 2**17) from the thread's
+    scratch arrays, and more hits than those hold from the array kernel: every case
+    equals the reference."""
     from engine import kwscan
 
     rng = random.Random(5)
@@ -156,6 +158,27 @@ def test_single_scan_packs_few_hits_and_falls_back_for_more() -> None:
     text = f"id {many[-1]} and {many[3]}"
     assert big.scan(text) == reference_scan(many, text)
     assert big.scan(many[-1]) == [(len(many) - 1, 6)]
+    single = KeywordScanner.build(["a"])
+    for hits in (3, kwscan.SCRATCH_HITS, kwscan.SCRATCH_HITS + 1):  # the scratch's edge
+        assert single.scan("a" * hits) == [(0, e) for e in range(1, hits + 1)]
+
+
+def test_single_scans_on_threads_keep_their_own_hits() -> None:
+    """Each thread writes its hits into its own scratch arrays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(9)
+    terms = _random_terms(rng, 40)
+    sc = KeywordScanner.build(terms)
+    texts = [_random_text(rng, terms, rng.randrange(3, 12)) for _ in range(2000)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between the kernel and the read
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(sc.scan, texts))
+    finally:
+        sys.setswitchinterval(interval)
+    assert got == [reference_scan(terms, t) for t in texts]
 
 
 def test_warm_runs() -> None:

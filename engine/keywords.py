@@ -97,7 +97,9 @@ class KeywordMatcher:
         for index, compiled in enumerate(self.rules):
             for term in (*compiled.all_of, *compiled.any_of):
                 triggers[term].append(index)
-        self.triggers: tuple[tuple[int, ...], ...] = tuple(tuple(t) for t in triggers)
+        # Each rule once per term (a term in both all_of and any_of triggers it once).
+        self.triggers: tuple[tuple[int, ...], ...] = tuple(tuple(dict.fromkeys(t))
+                                                           for t in triggers)
 
     def warm(self) -> None:
         self.scanner.scan("warm")
@@ -107,18 +109,26 @@ class KeywordMatcher:
         """The matches of the rules ``present`` fires in ``ctx``'s text. They depend on the
         text alone (its scan, its offset map, its original characters), so every event
         with this text shares them, through its PreparedText."""
-        only: tuple[int, int] | None = None  # the span, when a single term is present
+        # The span every candidate rule's first hit is, when that is the same for all.
+        only: tuple[int, int] | None = None
         if len(present) == 1:  # the common case: its rules, in order, are its triggers
             ((term, only),) = present.items()
             candidates: Sequence[int] = self.triggers[term]
         else:
-            candidates = sorted({r for t in present for r in self.triggers[t]})
+            shared = set(map(self.triggers.__getitem__, present))
+            if len(shared) == 1:
+                # Usual too (one big keyword list): every present term triggers the same
+                # rules, so each is in every candidate's terms and the rules' first hit
+                # is the earliest present span (what first_hit finds).
+                (candidates,) = shared
+                only = min(present.values())
+            else:
+                candidates = sorted({r for t in present for r in self.triggers[t]})
         found = []
         for index in candidates:
             rule = self.rules[index]
             if not rule.fires(present):
                 continue
-            # A single present term triggered the rule, so it is the rule's first hit.
             start, end = only if only is not None else rule.first_hit(present)[1:]
             o_start, o_end = ctx.original_span(start, end)
             m = rule.meta

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 
 from engine import (
@@ -15,10 +18,14 @@ from engine import (
     decide,
     decide_batch,
 )
+from engine.context import build_context
+from engine.decide import _prepare_texts
+from engine.keywords import KeywordMatcher
 from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.textmemo import DEFAULT_MAX_CHARS
 from rules import DEFAULT_RULESET_DIR, EventError, load_ruleset
+from tests.rulesets import write_ruleset
 
 FRAUD = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
 
@@ -357,3 +364,46 @@ def test_no_kernel_compiles_on_a_request() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     compiled_on_request = json.loads(result.stdout.strip().splitlines()[-1])
     assert compiled_on_request == {}
+
+
+def test_keyword_matches_equal_the_general_candidate_path(tmp_path: Path) -> None:
+    """The keyword matcher's shortcut (every present term triggers the same rules: take
+    them as they are, the earliest present span as their first hit) gives what the
+    general path gives (the union of the terms' rules, each rule's own first hit), on a
+    ruleset where both happen: a big list, combos sharing its terms, a none_of term."""
+    rng = random.Random(11)
+    words = sorted({"".join(rng.choice("刷单返利贷款验证码账户冻结客服") for _ in range(2))
+                    for _ in range(60)})
+    combos = "".join(
+        f'[[rule]]\nid = "kw.c{i}"\nkind = "keyword"\naction = "score"\nscore = 5\n'
+        f'category = "t"\nall_of = ["{words[i]}"]\nany_of = ["{words[i + 1]}", '
+        f'"{words[i + 2]}"]\nnone_of = ["{words[-1]}"]\n\n' for i in range(0, 12, 3))
+    root = write_ruleset(tmp_path, combos + (
+        '[[rule]]\nid = "kw.list"\nkind = "keyword_list"\naction = "score"\nscore = 1\n'
+        'category = "t"\nfile = "lists/words.txt"\n'), {"lists/words.txt": "\n".join(words[:-1])})
+    snap = compile_ruleset(load_ruleset(root))
+    (matcher,) = [m for m in snap.live if isinstance(m, KeywordMatcher)]
+    texts = ["".join(rng.choice(words) + rng.choice(["", "，", "x"]) for _ in range(k))
+             for k in rng.choices(range(1, 9), k=600)]
+    shortcut = general = 0
+    for i, text in enumerate(texts):
+        ctx = build_context(sms(text, mid=f"m{i}"), snap.default_cc, None)
+        _prepare_texts([ctx], snap)
+        assert ctx.prepared is not None
+        present = matcher._present(matcher.scanner.scan(ctx.prepared.normalized.text))
+        if not present:
+            continue
+        candidates = sorted({r for t in present for r in matcher.triggers[t]})
+        expected = []
+        for index in candidates:
+            rule = matcher.rules[index]
+            if rule.fires(present):
+                start, end = ctx.original_span(*rule.first_hit(present)[1:])
+                expected.append((rule.meta.id, text[start:end], start, end))
+        got = [(m.rule_id, m.matched, m.start, m.end) for m in matcher._matches_of(ctx, present)]
+        assert got == expected, text
+        many = len(present) > 1
+        same = len({matcher.triggers[t] for t in present}) == 1
+        shortcut += many and same
+        general += many and not same
+    assert shortcut > 50 and general > 50, (shortcut, general)

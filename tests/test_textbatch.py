@@ -109,9 +109,10 @@ def test_context_rules_fuzz_matches_exact_path_and_takes_the_kernel() -> None:
 
 
 def test_traditional_and_astral_text_matches_exact_path_on_the_fast_path() -> None:
-    """Texts like a masked corpus's (random ideographs: traditional ones, astral ones
-    from Extension B on, among fold and context triggers) go through OpenCC and then the
-    second fold, not the Python exact path, and still agree with it."""
+    """Texts like bench/data.py's generated SMS, or fraud text disguised with rare
+    characters (random ideographs: traditional ones, astral ones from Extension B on,
+    among fold and context triggers), go through OpenCC and then the second fold, not
+    the Python exact path, and still agree with it."""
     rng = random.Random(23)
     ideographs = [chr(rng.randrange(0x4E00, 0x9FA6)) for _ in range(400)]
     astral = [chr(rng.randrange(0x20000, 0x2B73A)) for _ in range(200)]

@@ -77,8 +77,9 @@ def run_loadgen(data: str | None, quick: bool) -> None:
     sms = Path(data) / "sms-zh" / "spam_messages_lr_train.tsv" if data else None
     if sms and sms.exists():
         cmd += ["--sms-file", str(sms)]
-    _run([*cmd, "--out", str(OUT / "loadgen.json")])
-    _run([*cmd, "--no-pin", "--out", str(OUT / "loadgen-unpinned.json")])
+    for name, extra in (("loadgen.json", []), ("loadgen-unpinned.json", ["--no-pin"])):
+        (OUT / name).unlink(missing_ok=True)  # a failed run shows no figures, not old ones
+        _run([*cmd, *extra, "--out", str(OUT / name)])
 
 
 def run_reload(quick: bool) -> None:

@@ -26,17 +26,26 @@ def parse_cpu_list(text: str, option: str = "--cpus") -> tuple[int, ...]:
     """CPU numbers from a list like ``0``, ``0-3`` or ``0,2,5-7`` (the ``taskset -c``
     form), in the order given, without repeats; a bad item raises ``ValueError``
     naming ``option`` and the item."""
-    cpus: list[int] = []
+    cpus: dict[int, None] = {}  # ordered, and a set for the repeats (ranges can be long)
     for item in text.split(","):
         item = item.strip()
         low, dash, high = item.partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
+        if not _is_number(low) or (dash and not _is_number(high)):
             raise ValueError(f"{option}: {item!r} is not a CPU number or a range like 0-3")
         first, last = int(low), int(high) if dash else int(low)
         if last < first:
             raise ValueError(f"{option}: {item!r} is an empty range (write low-high)")
-        cpus.extend(c for c in range(first, last + 1) if c not in cpus)
+        if last - first > _MAX_RANGE:
+            raise ValueError(f"{option}: {item!r} spans more than {_MAX_RANGE:,} CPUs")
+        cpus.update(dict.fromkeys(range(first, last + 1)))
     return tuple(cpus)
+
+
+_MAX_RANGE = 1 << 16  # far beyond any machine: a typo like 0-1000000 is refused at once
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # isdigit alone takes "²" and "٣"
 
 
 def available_cpus() -> tuple[int, ...]:

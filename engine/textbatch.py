@@ -103,11 +103,12 @@ class BatchNormalizer:
             if ord(key[0]) < TABLE_SIZE:  # above: such text takes the exact path anyway
                 classes[ord(key[0])] |= KEY_START_BIT
         self._fold = fold
-        # Two class tables. After OpenCC's phrase step (``_exact``) the text is folded
-        # with ``_simplified_classes``: ``normalize_simplified`` converts nothing more,
-        # so traditional characters that remain (phrases OpenCC keeps, astral ones) are
-        # plain characters there. The first fold also routes every text that OpenCC
-        # could change to the exact path (``_classes``).
+        # Two class tables. The first fold (``_classes``) also sends every text that
+        # OpenCC's phrase step could change to the exact path. After that step
+        # (``_exact``) the text is folded with ``_simplified_classes``, which do not:
+        # ``normalize_simplified`` runs no phrase step, and the traditional characters
+        # left (phrases OpenCC keeps, e.g. 乾隆, astral ones) it converts one by one,
+        # as the fold table does.
         self._simplified_classes = classes
         self._classes = classes.copy()
         for cp in tables.traditional:

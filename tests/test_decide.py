@@ -407,3 +407,14 @@ def test_keyword_matches_equal_the_general_candidate_path(tmp_path: Path) -> Non
         shortcut += many and same
         general += many and not same
     assert shortcut > 50 and general > 50, (shortcut, general)
+
+
+def test_a_term_in_both_all_of_and_any_of_reports_its_rule_once(tmp_path: Path) -> None:
+    """The rule is one trigger of the term (it once was two: the match came out twice)."""
+    root = write_ruleset(tmp_path, '[[rule]]\nid = "kw.both"\nkind = "keyword"\n'
+                         'action = "score"\nscore = 5\ncategory = "t"\nall_of = ["验证"]\n'
+                         'any_of = ["驗證", "码"]\n')
+    snap = compile_ruleset(load_ruleset(root))
+    for text in ("验证", "请验证码"):  # one present term, then two
+        matches = decide(snap, sms(text)).matches
+        assert [m.rule_id for m in matches] == ["kw.both"], text

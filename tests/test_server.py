@@ -545,7 +545,8 @@ def _allowed_cpus(pid: int) -> set[str]:
     return lists
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to tell apart")
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU pinning and two CPUs to tell apart")
 def test_cpus_pins_every_thread_of_the_server(
         server_process: Callable[..., ServerProcess]) -> None:
     cpu = str(max(os.sched_getaffinity(0)))
@@ -554,6 +555,7 @@ def test_cpus_pins_every_thread_of_the_server(
     assert _allowed_cpus(handle.proc.pid) == {cpu}  # gRPC's and numba's threads too
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs CPU pinning")
 def test_cpus_option_is_checked() -> None:
     parser = argparse.ArgumentParser()
     server.add_serve_arguments(parser)
@@ -562,7 +564,8 @@ def test_cpus_option_is_checked() -> None:
     config = server.config_from_args(parser.parse_args(["--cpus", str(one)]))
     assert config.cpus == (one,) and config.worker_cpus(0) == (one,)
     for bad, message in (("x", "'x' is not a CPU number"), ("3-1", "'3-1' is an empty range"),
-                         ("4096", "CPU 4096 is not available")):
+                         ("4096", "CPU 4096 is not available"), ("²", "'²' is not a CPU"),
+                         ("0-1000000", "spans more than 65,536 CPUs")):
         with pytest.raises(ValueError, match=message):
             server.config_from_args(parser.parse_args(["--cpus", bad]))
     pool = server.ServeConfig(workers=3, cpus=(0, 1))

@@ -222,6 +222,7 @@ def plot_latency(loadgen: Any) -> bool:
 def write_report(data: str | None) -> Path:
     pytest_json, loadgen, compiled = _load("pytest.json"), _load("loadgen.json"), _load(
         "compile.json")
+    unpinned = _load("loadgen-unpinned.json")
     machine = (pytest_json or {}).get("machine_info", {})
     lines = [
         "# Benchmark results",
@@ -235,7 +236,7 @@ def write_report(data: str | None) -> Path:
         "",
         "## Targets",
         "",
-        *target_rows(pytest_json, loadgen, compiled, _load("loadgen-unpinned.json")),
+        *target_rows(pytest_json, loadgen, compiled, unpinned),
         "",
         "## Compile cost and memory (each size in a fresh process)",
         "",
@@ -248,7 +249,6 @@ def write_report(data: str | None) -> Path:
         lines += ["## gRPC load generator", "", markdown(loadgen), ""]
         if plot_latency(loadgen):
             lines += ["![latency](results/latency.png)", ""]
-        unpinned = _load("loadgen-unpinned.json")
         if unpinned:
             lines += ["## gRPC load generator, servers not pinned", "", markdown(unpinned), ""]
     reload_md = OUT / "reload.md"

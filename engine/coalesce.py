@@ -75,15 +75,22 @@ class Coalescer:
 
     def decide(self, snapshot: Snapshot, event: Event) -> Decision:
         """``decide(snapshot, event, runtime)``, batched with whatever else is waiting."""
-        ticket = _Ticket(snapshot, event)
         with self._lock:
-            self._queue.append(ticket)
-            lead = not self._deciding
+            alone = not self._deciding  # then the queue is empty, too
             self._deciding = True
-        if not lead:
-            ticket.wait()
-            if not ticket.lead:
-                return _outcome(ticket)
+            if not alone:
+                ticket = _Ticket(snapshot, event)
+                self._queue.append(ticket)
+        if alone:
+            # The idle service's path (every call at moderate load): no ticket and no
+            # one-event batch; ~2 µs a call less than queueing through _decide_all.
+            try:
+                return decide(snapshot, event, self.runtime)
+            finally:
+                self._hand_over()
+        ticket.wait()
+        if not ticket.lead:
+            return _outcome(ticket)
         # Our ticket is first in the queue: a new leader takes the queue's head.
         batch: list[_Ticket] = []
         try:
@@ -96,13 +103,17 @@ class Coalescer:
                 if other.outcome is None:
                     other.outcome = RuntimeError("the deciding thread failed")
                 other.wake()
-            with self._lock:
-                successor = self._queue[0] if self._queue else None
-                self._deciding = successor is not None
-            if successor is not None:
-                successor.lead = True
-                successor.wake()
+            self._hand_over()
         return _outcome(ticket)
+
+    def _hand_over(self) -> None:
+        """After deciding: wake the first queued event to lead the next batch, or go idle."""
+        with self._lock:
+            successor = self._queue[0] if self._queue else None
+            self._deciding = successor is not None
+        if successor is not None:
+            successor.lead = True
+            successor.wake()
 
     def _decide_all(self, batch: list[_Ticket]) -> None:
         start = 0

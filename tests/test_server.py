@@ -142,21 +142,33 @@ def test_check_batch_keeps_order(grpc_stub: pb_grpc.InterceptorStub) -> None:
 def _hold_first_batch(monkeypatch: pytest.MonkeyPatch, fail_second: bool = False) -> tuple[
     list[int], threading.Event, threading.Event
 ]:
-    """Patch the coalescer's decide_batch: the first call waits for ``release``; sizes recorded."""
-    real = decide_batch
+    """Patch the coalescer's decide and decide_batch: the first call (an idle service's
+    lone event, through ``decide``) waits for ``release``; the number of events each
+    call decides is recorded. Events decided one by one after a refused batch are
+    neither held nor recorded."""
+    real_batch, real_one = decide_batch, engine.coalesce.decide
     sizes: list[int] = []
     entered, release = threading.Event(), threading.Event()
 
-    def held(snapshot: Any, events: Any, runtime: Any = None) -> Any:
-        sizes.append(len(events))
+    def hold(count: int) -> None:
+        sizes.append(count)
         if len(sizes) == 1:
             entered.set()
             release.wait(10)
         elif fail_second:
             raise RuntimeError("boom")
-        return real(snapshot, events, runtime)
 
-    monkeypatch.setattr(engine.coalesce, "decide_batch", held)
+    def held_batch(snapshot: Any, events: Any, runtime: Any = None) -> Any:
+        hold(len(events))
+        return real_batch(snapshot, events, runtime)
+
+    def held_one(snapshot: Any, event: Any, runtime: Any = None) -> Any:
+        if not sizes:
+            hold(1)
+        return real_one(snapshot, event, runtime)
+
+    monkeypatch.setattr(engine.coalesce, "decide_batch", held_batch)
+    monkeypatch.setattr(engine.coalesce, "decide", held_one)
     return sizes, entered, release
 
 

@@ -513,11 +513,8 @@ def _handle(
         _phones(view, m.start("num"), m.end("num"), cc, emit)
     elif last in _HOST_OF_PATH:
         host_group, path_group = _HOST_OF_PATH[last], last
-        host_raw = m.group(host_group)
-        host = _DEFANGED_RE.sub(".", host_raw)
-        try:
-            value = normalize_domain(host)
-        except ValueError:
+        value = _host_value(m.group(host_group))
+        if value is None:
             return
         path = m.group(path_group).rstrip(_TRAILING)
         end = m.end(path_group) - (len(m.group(path_group)) - len(path))
@@ -595,9 +592,22 @@ def _phone_spans(run: str, before: str, after: str, cc: str) -> tuple[tuple[str,
     return tuple(found)
 
 
+@lru_cache(maxsize=16_384)
+def _host_value(host_raw: str) -> str | None:
+    """The canonical host of a matched host (defanged dots undone), None if it is no
+    valid host. Memoized like :func:`_phone_spans`: campaigns repeat their links, and
+    the two steps cost ~1.5 µs a URL."""
+    try:
+        return normalize_domain(_DEFANGED_RE.sub(".", host_raw))
+    except ValueError:
+        return None
+
+
 def clear_caches() -> None:
-    """Empty the memo of the phones of a digit run (:func:`_phone_spans`)."""
+    """Empty the memos of the phones of a digit run (:func:`_phone_spans`) and of
+    matched hosts (:func:`_host_value`)."""
     _phone_spans.cache_clear()
+    _host_value.cache_clear()
 
 
 def _classify(digits: str, cc: str, prev: str, nxt: str) -> str:

@@ -56,10 +56,8 @@ def parsed(digits: str) -> PhoneNumber | None:
     >>> parsed("12") is None, parsed("99912345") is None  # too short; no such country
     (True, True)
     """
-    if not FAST:
-        return _parse_slowly(digits)
-    if not (digits.isascii() and digits.isdigit()):
-        return _parse_slowly(digits)  # not canonical digits: parse decides
+    if not FAST or not (digits.isascii() and digits.isdigit()):
+        return _parse_slowly(digits)  # no helpers, or not canonical digits: parse decides
     if len(digits) <= _MIN_NSN:
         return None  # "+d" and "+dd": parse raises (TOO_SHORT_AFTER_IDD)
     country_code, national = _extract_country_code(digits)

@@ -139,7 +139,8 @@ class FoldTables:
     ``special`` those whose fold changes the length (``⑩`` -> ``10``, an invisible
     character -> nothing), applied with offsets before the context rules;
     ``traditional`` those OpenCC converts (phrase-aware, so the text needs OpenCC);
-    ``multi_keys`` are the multi-character look-alikes; the flags say which context
+    ``multi_keys`` are the multi-character look-alikes and ``multi_values`` what each
+    becomes (applied last, leftmost and then longest first); the flags say which context
     rules (separators, repeats, Chinese numeral runs) are on.
     """
 
@@ -147,6 +148,7 @@ class FoldTables:
     special: Mapping[int, str]
     traditional: frozenset[int]
     multi_keys: tuple[str, ...]
+    multi_values: tuple[str, ...]
     separators: bool
     collapse_repeats: bool
     cn_digit_runs: bool
@@ -472,6 +474,7 @@ class Normalizer:
             special={ord(c): to for c, to in self._special.items()},
             traditional=frozenset(ord(c) for c in (_t2s_char_map() if s.t2s else ())),
             multi_keys=tuple(self._multi),
+            multi_values=tuple(self._multi.values()),
             separators=s.separators,
             collapse_repeats=s.collapse_repeats,
             cn_digit_runs=self._cn_digits is not None,

@@ -50,10 +50,10 @@ from engine.textclasses import (
     TOKEN_BIT,
     WORD_BIT,
     has,
-    key_at,
+    longest_key_at,
     static_classes,
 )
-from engine.textcontext import DETECTED, NO_EDIT, USE_EXACT, apply_context, context_tables
+from engine.textcontext import DETECTED, NO_EDIT, apply_context, context_tables
 
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
@@ -98,7 +98,10 @@ class BatchNormalizer:
         # Sorted by first character: the kernel compares only the keys starting with the
         # character at hand, so an administrator's thousand look-alikes cost nothing
         # where their first characters do not occur.
-        keys = sorted((k for k in tables.multi_keys if k), key=lambda k: ord(k[0]))
+        lookalikes = sorted(((k, v) for k, v in zip(tables.multi_keys, tables.multi_values,
+                                                   strict=True) if k),
+                            key=lambda kv: ord(kv[0][0]))
+        keys = [k for k, _ in lookalikes]
         for key in keys:
             if ord(key[0]) < TABLE_SIZE:  # above: such text takes the exact path anyway
                 classes[ord(key[0])] |= KEY_START_BIT
@@ -119,8 +122,8 @@ class BatchNormalizer:
             # astral character converts; follow it, so phrases convert the same way.
             self._classes[0x10000:] |= EXACT_BIT
         self._facts, self._digits = context_tables()
-        self._key_buf, self._key_starts = encode_batch(keys) if keys else (
-            np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64))
+        self._key_buf, self._key_starts = encode_batch(keys)
+        self._value_buf, self._value_starts = encode_batch([v for _, v in lookalikes])
         self._rules = np.array([tables.separators, tables.collapse_repeats,
                                 tables.cn_digit_runs], dtype=np.bool_)
 
@@ -203,10 +206,9 @@ class BatchNormalizer:
         needs the exact path."""
         packed = apply_context(folded, classes, self._facts, self._digits, self._special,
                                self._special_buf, self._special_starts, self._key_buf,
-                               self._key_starts, self._rules)
+                               self._key_starts, self._value_buf, self._value_starts,
+                               self._rules)
         m = int(packed[0])
-        if m == USE_EXACT:
-            return None
         if m == NO_EDIT:
             return _same_offsets(text, folded)
         code_points = _frozen(packed[1:1 + m].astype(np.uint32))
@@ -257,17 +259,17 @@ def _frozen(code_points: UInt32Array) -> UInt32Array:
 @njit(cache=True, nogil=True)
 def _beyond_fold(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
                  key_starts: Int64Array, rules: npt.NDArray[np.bool_]) -> int:
-    """Whether a rule beyond the fold could fire on folded text ``t``: 0 (none), CONTEXT
-    (a context rule, for :func:`engine.textcontext.apply_context`) or EXACT (a look-alike
-    key). The first trigger found decides; apply_context re-checks keys on its result."""
+    """Whether a rule beyond the fold could fire on folded text ``t``: 0 (none) or CONTEXT
+    (a context rule or a look-alike key, for :func:`engine.textcontext.apply_context`,
+    which looks for keys again in its result)."""
     n = len(t)
     separators, repeats, cn_runs = rules[0], rules[1], rules[2]
     word, token, sep, cjk, noise = WORD_BIT, TOKEN_BIT, SEP_BIT, CJK_BIT, NOISE_BIT
     cn_run = 0
     for i in range(n):
         c = t[i]
-        if has(classes, c, KEY_START_BIT) and key_at(t, i, key_buf, key_starts):
-            return EXACT
+        if has(classes, c, KEY_START_BIT) and longest_key_at(t, n, i, key_buf, key_starts) >= 0:
+            return CONTEXT
         if cn_runs:
             cn_run = cn_run + 1 if has(classes, c, CN_DIGIT_BIT) else 0
             if cn_run >= 3:

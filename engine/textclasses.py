@@ -57,9 +57,11 @@ def has(classes: UInt8Array, c: np.uint32, bit: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def key_at(t: UInt32Array, i: int, key_buf: UInt32Array, key_starts: Int64Array) -> bool:
-    """Whether a look-alike key starts at ``t[i]`` (keys sorted by first character)."""
-    n = len(t)
+def longest_key_at(t: UInt32Array, n: int, i: int, key_buf: UInt32Array,
+                   key_starts: Int64Array) -> int:
+    """The index of the longest look-alike key that starts at ``t[i]`` and ends within
+    ``t[:n]``, or -1 (keys sorted by first character). Longest, as the exact path's
+    alternation of keys sorted by length, longest first, picks it."""
     c = t[i]
     lo, hi = 0, len(key_starts) - 1
     while lo < hi:  # the first key whose first character is >= c
@@ -68,11 +70,12 @@ def key_at(t: UInt32Array, i: int, key_buf: UInt32Array, key_starts: Int64Array)
             lo = mid + 1
         else:
             hi = mid
+    best, best_length = -1, 0
     for j in range(lo, len(key_starts) - 1):
         a, b = key_starts[j], key_starts[j + 1]
         if key_buf[a] != c:
             break
-        if i + (b - a) > n:
+        if b - a <= best_length or i + (b - a) > n:
             continue
         same = True
         for x in range(1, b - a):
@@ -80,5 +83,5 @@ def key_at(t: UInt32Array, i: int, key_buf: UInt32Array, key_starts: Int64Array)
                 same = False
                 break
         if same:
-            return True
-    return False
+            best, best_length = j, b - a
+    return best

@@ -173,11 +173,11 @@ def test_plain_text_takes_the_fast_path_and_disguises_the_exact_one() -> None:
              "刷\u200b单", "加薇信", "你好，我到了。", "你好我到了"]
     buf, starts = encode_batch(texts)
     _, outcome = batch.fold_batch(buf, starts)
-    # Context rules (noise separators, stutters, numeral runs) go to the context kernel,
-    # and so does a removed invisible (SPECIAL: expanded first); traditional characters
-    # and a look-alike key go to the exact path.
+    # Context rules (noise separators, stutters, numeral runs) and a look-alike key go to
+    # the context kernel, and so does a removed invisible (SPECIAL: expanded first);
+    # traditional characters go to the exact path (OpenCC's phrases first).
     assert outcome.tolist() == [UNCHANGED, FOLDED, CONTEXT, CONTEXT, CONTEXT, EXACT, SPECIAL,
-                                EXACT, FOLDED, UNCHANGED]  # ， folds to ,
+                                CONTEXT, FOLDED, UNCHANGED]  # ， folds to ,
 
 
 def test_empty_batch_and_empty_text() -> None:
@@ -199,3 +199,32 @@ def test_many_lookalike_keys_sharing_first_characters_match_exact_path() -> None
     texts = ["".join(rng.choice(pool + "，的 了") for _ in range(rng.randrange(0, 16)))
              for _ in range(2000)]
     _assert_same(normalizer, texts)
+
+
+def test_lookalike_keys_take_the_kernel_and_match_exact_path() -> None:
+    """Keys longer, shorter and as long as their values, keys that overlap or are prefixes
+    of one another, values holding other keys' characters, keys that only appear once a
+    context rule has merged a run (``V 信``) or removed noise, next to expanding folds:
+    the kernel agrees with the exact path, and takes every such text the fold sends it."""
+    rng = random.Random(29)
+    pool = "扣微信刷单返利加代款"
+    lookalikes: dict[str, str] = {"扣扣": "qq", "V信": "微信", "刷单返": "返利刷单啊",
+                                  "单返": "单", "代款款": "贷款", "加扣": "加"}
+    for _ in range(60):
+        key = "".join(rng.choice(pool) for _ in range(rng.randrange(2, 5)))
+        lookalikes.setdefault(key, "".join(rng.choice(pool + "xy") for _ in
+                                           range(rng.randrange(1, 6))))
+    normalizer = Normalizer(ALL_ON, lookalikes)
+    pieces = [*pool, "V", "v", "ｖ", " ", "  ", "*", "#", "⑩", "\u200b", "，", "的", "今晚",
+              "刷刷刷", "一三八", "扣 扣", "V 信", "代*款"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+             for _ in range(4000)]
+    _assert_same(normalizer, texts)
+    batch = BatchNormalizer(normalizer)
+    for text in texts:
+        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        code_points = batch.normalize_one(text, buf)[1]
+        assert code_points is not None, repr(text)  # the kernel, not normalize_simplified
+    keys = normalizer.fold_tables().multi_keys
+    # Not vacuous: many of the texts hold a key as they are.
+    assert sum(any(k in text for k in keys) for text in texts) > len(texts) // 4

@@ -156,12 +156,11 @@ class BatchNormalizer:
             elif kind == FOLDED:
                 t = decoded[bounds[i]:bounds[i + 1]]
                 out.append(Normalized(t, range(len(t)), (), len(text)))
+            elif kind in (CONTEXT, SPECIAL):
+                out.append(self._context(text, folded[bounds[i]:bounds[i + 1]],
+                                         self._classes)[0])
             else:
-                done = None
-                if kind in (CONTEXT, SPECIAL):
-                    done = self._context(text, folded[bounds[i]:bounds[i + 1]],
-                                         self._classes)
-                out.append(done[0] if done is not None else self._exact(text)[0])
+                out.append(self._exact(text)[0])
         return out
 
     def _exact(self, text: str) -> tuple[Normalized, UInt32Array | None]:
@@ -200,10 +199,10 @@ class BatchNormalizer:
         return None
 
     def _context(self, text: str, folded: UInt32Array, classes: UInt8Array
-                 ) -> tuple[Normalized, UInt32Array] | None:
-        """The length-changing folds and the context rules on ``text``'s folded code points
-        (``apply_context``): the result and its code points, or None when a look-alike key
-        needs the exact path."""
+                 ) -> tuple[Normalized, UInt32Array]:
+        """The length-changing folds, the context rules and the multi-character look-alikes
+        on ``text``'s folded code points (``apply_context``): the result and its code
+        points."""
         packed = apply_context(folded, classes, self._facts, self._digits, self._special,
                                self._special_buf, self._special_starts, self._key_buf,
                                self._key_starts, self._value_buf, self._value_starts,

@@ -49,3 +49,16 @@ def test_check_call_and_bad_event() -> None:
     assert out.returncode == 0 and "num.deny.reported" in out.stdout
     bad = run("check", "call", "--caller", "abc")
     assert bad.returncode == 2 and "caller:" in bad.stderr
+
+
+def test_a_reader_that_goes_away_gets_no_traceback() -> None:
+    """``interceptor check ... | head -1``: the reader closes the pipe before the decision
+    is printed; the command ends with SIGPIPE's status, not a BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "rules.cli", "check", "sms", "--sender",
+                             "13912345678", "--text", FRAUD], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the ruleset is compiled, so before anything is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err

@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # The reader went away (``interceptor rules list | head``): nothing is lost, so no
+        # The reader went away (``interceptor rules history | head``): nothing is lost, so no
         # traceback; stdout goes to devnull so the interpreter's own final flush is quiet.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -566,7 +566,13 @@ def _phones(view: str, start: int, end: int, cc: str, emit: _Emit) -> None:
 def _phone_spans(run: str, before: str, after: str, cc: str) -> tuple[tuple[str, int, int], ...]:
     """The phones of a digit run: (canonical number, start, end) within ``run``, given the
     characters just before and after it. Memoized: campaigns repeat their numbers (the
-    unmasked corpus has ~2 k distinct items among 22 k found)."""
+    unmasked corpus has ~2 k distinct items among 22 k found).
+
+    Each candidate, consecutive groups ``i..j`` tried longest first, is screened by its
+    first character and length (:func:`_may_be_phone`) before its digits are joined
+    and classified: most digit runs in SMS are amounts, dates and order numbers, unique
+    per message, so they miss the memo, and classifying every candidate of such a run
+    cost ~4 µs (1,300 of the 1,900 digit runs of 5,000 unmasked SMS held no phone)."""
     groups: list[tuple[int, int]] = []  # spans of digit groups (with a leading + / 00)
     pos = 0
     for sep in _GROUP_SPLIT_RE.finditer(run):
@@ -578,18 +584,44 @@ def _phone_spans(run: str, before: str, after: str, cc: str) -> tuple[tuple[str,
     found: list[tuple[str, int, int]] = []
     i = 0
     while i < len(groups):
-        for j in range(len(groups) - 1, i - 1, -1):
-            gs, ge = groups[i][0], groups[j][1]
-            digits = "".join(run[a:b] for a, b in groups[i : j + 1])
-            prev = run[gs - 1] if gs > 0 else before
-            value = _classify(digits, cc, prev, run[ge] if ge < len(run) else after)
-            if value:
-                found.append((value, gs, ge))
-                i = j + 1
-                break
+        first = run[groups[i][0]]
+        if first in _PHONE_FIRST:
+            length = sum(b - a for a, b in groups[i:])  # of groups i..j, j from the last
+            for j in range(len(groups) - 1, i - 1, -1):
+                if j < len(groups) - 1:
+                    length -= groups[j + 1][1] - groups[j + 1][0]
+                if not _may_be_phone(first, length):
+                    continue
+                gs, ge = groups[i][0], groups[j][1]
+                digits = "".join(run[a:b] for a, b in groups[i : j + 1])
+                prev = run[gs - 1] if gs > 0 else before
+                value = _classify(digits, cc, prev, run[ge] if ge < len(run) else after)
+                if value:
+                    found.append((value, gs, ge))
+                    i = j + 1
+                    break
+            else:
+                i += 1
         else:
             i += 1
     return tuple(found)
+
+
+# What _classify accepts, by a candidate's first character: its possible lengths (with
+# the + or 00). Read off its patterns: 86 + mobile (13) and 800 numbers (10); a mobile
+# (11); a landline (11-12) or 00 + 8-15 digits (10-17); 95xxx / 96xxx (5); 400 numbers
+# (10); + and 8-15 digits (9 and up). Any other first character (2-7, a letter, a
+# non-ASCII digit) starts no phone.
+_PHONE_LENGTHS: dict[str, range | tuple[int, ...]] = {
+    "8": (10, 13), "1": (11,), "0": range(10, 18), "9": (5,), "4": (10,), "+": range(9, 99),
+}
+_PHONE_FIRST = frozenset(_PHONE_LENGTHS)
+
+
+def _may_be_phone(first: str, length: int) -> bool:
+    """False when :func:`_classify` rejects every candidate of this first character and
+    length; a quick screen, so True promises nothing."""
+    return length in _PHONE_LENGTHS[first]
 
 
 @lru_cache(maxsize=16_384)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -266,3 +267,64 @@ def test_prefix_tree_tld_pattern_matches_the_flat_alternation() -> None:
         for i in range(len(text)):
             a, b = flat.match(text, i), tree.match(text, i)
             assert (a and a.span()) == (b and b.span()), (text, i)
+
+
+def _phone_spans_unscreened(run: str, before: str, after: str,
+                            cc: str) -> tuple[tuple[str, int, int], ...]:
+    """``_phone_spans`` as it was before its screen: every candidate classified."""
+    from engine.extract import _GROUP_SPLIT_RE, _classify
+
+    groups = [(m.start(), m.end()) for m in re.finditer(r"[^ \-.()\u2010-\u2015]+", run)]
+    assert groups == _split_groups(run, _GROUP_SPLIT_RE)
+    found = []
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):
+            gs, ge = groups[i][0], groups[j][1]
+            digits = "".join(run[a:b] for a, b in groups[i:j + 1])
+            value = _classify(digits, cc, run[gs - 1] if gs else before,
+                              run[ge] if ge < len(run) else after)
+            if value:
+                found.append((value, gs, ge))
+                i = j + 1
+                break
+        else:
+            i += 1
+    return tuple(found)
+
+
+def _split_groups(run: str, split: re.Pattern[str]) -> list[tuple[int, int]]:
+    bounds = [0, *(x for m in split.finditer(run) for x in m.span()), len(run)]
+    return [(a, b) for a, b in zip(bounds[::2], bounds[1::2], strict=True) if b > a]
+
+
+def _fuzz_digit_run(rng: random.Random) -> str:
+    """Digit runs shaped like the ones SMS carry: phones (mobile, landline, service,
+    international, with separators), amounts, dates, order numbers and mixtures."""
+    starts = ["1", "13", "15", "18", "0", "010", "021", "0755", "00", "0086", "+", "+ ",
+              "+86", "+1", "+855", "86", "95", "96", "400", "800", "2", "3", "5", "7", "9"]
+    out = rng.choice(starts)
+    for _ in range(rng.randrange(1, 5)):
+        out += "".join(rng.choice("0123456789") for _ in range(rng.randrange(1, 12)))
+        out += rng.choice(["", "", " ", "-", ".", " - ", "(", ")", "\u2013"])
+    return out.rstrip(" -.()\u2013") or "1"
+
+
+def test_phone_screen_finds_what_classifying_every_candidate_finds() -> None:
+    """``_phone_spans`` skips candidates whose first character and length no phone has;
+    on fuzzed digit runs it must find exactly the phones that classifying every
+    candidate finds (and the screen must pass every number ``_classify`` accepts)."""
+    from engine.extract import _classify, _may_be_phone, _phone_spans
+
+    rng = random.Random(11)
+    phones = 0
+    for _ in range(30_000):
+        run = _fuzz_digit_run(rng)
+        before, after = rng.choice(["", "x", "¥", "电"]), rng.choice(["", "元", "x", "%"])
+        expected = _phone_spans_unscreened(run, before, after, "86")
+        assert _phone_spans.__wrapped__(run, before, after, "86") == expected, run
+        phones += len(expected)
+        digits = run.replace(" ", "").replace("-", "")
+        if digits and _classify(digits, "86", "", ""):
+            assert _may_be_phone(digits[0], len(digits)), digits
+    assert phones > 5_000  # the fuzz reaches the branches that find phones

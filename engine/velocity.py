@@ -123,6 +123,28 @@ def _map_file(fd: int, size: int, populate: bool) -> mmap.mmap:
     return mmap.mmap(fd, size, flags=flags)
 
 
+MADV_POPULATE_WRITE = 23  # Linux >= 5.14; not among the mmap module's constants in 3.11
+
+
+def _populate_with_huge_pages(buffer: mmap.mmap) -> None:
+    """Back an anonymous mapping with transparent huge pages where the kernel allows
+    it (advice given before the first touch), then fault every page in.
+
+    The table is probed at random, one slot per event: with 4 KiB pages nearly every
+    probe also misses the TLB. Measured on the 2-core machine, 190 MiB table, batches
+    of 1,024 real SMS: the velocity stage took 1.02-1.41 µs an event with 2 MiB pages
+    against 1.16-1.55 µs with 4 KiB pages (four alternating rounds). Populating takes
+    ~20 ms with ``MADV_POPULATE_WRITE``, ~90 ms with ``MAP_POPULATE`` and 4 KiB pages.
+    """
+    hugepage = getattr(mmap, "MADV_HUGEPAGE", None)
+    try:
+        if hugepage is not None:
+            buffer.madvise(hugepage)  # no effect where THP is off ("never")
+        buffer.madvise(MADV_POPULATE_WRITE)
+    except (OSError, AttributeError):  # an older kernel, or no madvise on this platform
+        np.frombuffer(buffer, dtype=np.uint8)[::mmap.PAGESIZE] = 0  # a write per page
+
+
 def _aligned(n: int) -> int:
     return (n + 63) // 64 * 64
 
@@ -168,15 +190,18 @@ class VelocityState:
                      populate: bool = False) -> VelocityState:
         """A table private to this process (anonymous memory).
 
-        ``populate``: map every page now (:data:`POPULATE_FLAGS`) instead of on first
-        touch. A server wants this: the first event of each new caller otherwise pays
-        page faults in the decision (~7 µs per event measured while a fresh table
-        fills, ~1 µs once warm), and a serving table is fully touched within hours of
-        real traffic anyway. Tests and tools leave it off.
+        ``populate``: map every page now (huge pages where the kernel allows:
+        :func:`_populate_with_huge_pages`) instead of on first touch. A server wants
+        this: the first event of each new caller otherwise pays page faults in the
+        decision (~7 µs per event measured while a fresh table fills, ~1 µs once warm),
+        and a serving table is fully touched within hours of real traffic anyway. Tests
+        and tools leave it off.
         """
         config = config or VelocityConfig()
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | (POPULATE_FLAGS if populate else 0)
-        state = cls(mmap.mmap(-1, config.nbytes, flags=flags), config)
+        buffer = mmap.mmap(-1, config.nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        if populate:
+            _populate_with_huge_pages(buffer)
+        state = cls(buffer, config)
         state._write_header()
         return state
 

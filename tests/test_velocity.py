@@ -433,3 +433,29 @@ def test_populated_tables_are_resident_and_count_the_same() -> None:
         local.close()
         shared.unlink()
         shared.close()
+
+
+def _rss() -> int:
+    import psutil  # type: ignore[import-untyped]
+
+    return int(psutil.Process().memory_info().rss)
+
+
+@pytest.mark.parametrize("populate_advice", ["kernel", "refused"])
+def test_populated_local_table_is_resident_and_counts(
+        monkeypatch: pytest.MonkeyPatch, populate_advice: str) -> None:
+    """``populate=True`` faults in the whole table at creation, through the kernel's
+    populate advice or, where that is refused (an older kernel), a write per page."""
+    if populate_advice == "refused":
+        monkeypatch.setattr(engine.velocity, "MADV_POPULATE_WRITE", 10_000)  # EINVAL
+    config = VelocityConfig(slots=1 << 16)
+    before = _rss()
+    state = VelocityState.create_local(config, populate=True)
+    try:
+        assert _rss() - before >= 0.9 * config.nbytes
+        columns = (ColumnSpec(T_CALLS, 60_000),)
+        now = int(time.time() * 1000)
+        assert state.record_and_query_one(columns, 8613800138000, 0, 0, now, True) == [1.0]
+        assert state.record_and_query_one(columns, 8613800138000, 0, 0, now, True) == [2.0]
+    finally:
+        state.close()

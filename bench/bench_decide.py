@@ -26,6 +26,7 @@ from pathlib import Path
 
 import ahocorasick
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from bench import data
@@ -156,24 +157,36 @@ def test_decide_single_latency(benchmark: pytest.FixtureRequest, snapshot: Snaps
                                runtime: VelocityState, corpus: str,
                                messages: list[MessageEvent],
                                aho_scan: Callable[[], float]) -> None:
-    sample = messages[:5000]
-    for m in sample[:200]:
+    sample, warm_up = messages[:5000], messages[5000:5200]
+    for m in warm_up:
         decide(snapshot, m, runtime)
-    snapshot.text_memo.clear()  # the loop gains from the corpus's repeats, not the warm-up
-    timings = np.empty(len(sample))
-    for i, m in enumerate(sample):
-        t0 = time.perf_counter_ns()
-        decide(snapshot, m, runtime)
-        timings[i] = time.perf_counter_ns() - t0
-    p50, p99 = (float(np.percentile(timings, q)) / 1000 for q in (50, 99))
+
+    def timed_pass() -> npt.NDArray[np.float64]:
+        timings = np.empty(len(sample))
+        for i, m in enumerate(sample):
+            t0 = time.perf_counter_ns()
+            decide(snapshot, m, runtime)
+            timings[i] = time.perf_counter_ns() - t0
+        return timings
+
+    # Every memo cache empty (prepared texts, number keys, the phones of a digit run,
+    # host rules): the pass gains from the corpus's own repeats, not from the batch
+    # tests before it, which decided these very messages. The second pass, every cache
+    # holding the sample, is the figure for traffic the process has seen before.
+    clear_memo_caches(snapshot)
+    timings = timed_pass()
     hit_rate = snapshot.text_memo.hits / len(sample)
+    snapshot.text_memo.clear()
+    warm = float(np.percentile(timed_pass(), 99)) / 1000
+    p50, p99 = (float(np.percentile(timings, q)) / 1000 for q in (50, 99))
     aho_rate = aho_scan()  # right after the timed loop, for the reason given above
     benchmark.pedantic(decide, args=(snapshot, sample[0], runtime), rounds=200, iterations=1)
     record(benchmark, f"single decision p99{CORPORA[corpus][1]}", p99, "µs",
            "pyahocorasick scan alone, mean", 1e6 / aho_rate, "<= 50 µs", met=p99 <= 50,
-           note=f"p50 {p50:.1f} µs; repeated texts (text memo hits) "
-                f"{hit_rate:.0%}; source {data.source()}")
-    benchmark.extra_info.update(p50_us=p50, p99_us=p99)
+           note=f"p50 {p50:.1f} µs; memo caches empty at the start; repeated texts (text "
+                f"memo hits) {hit_rate:.0%}; p99 {warm:.1f} µs with the number and "
+                f"extraction caches holding the sample; source {data.source()}")
+    benchmark.extra_info.update(p50_us=p50, p99_us=p99, p99_warm_caches_us=warm)
 
 
 def test_compile_bench_ruleset(benchmark: pytest.FixtureRequest, tmp_path: Path) -> None:

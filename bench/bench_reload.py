@@ -1,28 +1,38 @@
 """Reload benchmark: push-to-active time and reload peak memory on a real replica.
 
-Starts a real redis-server and a real replica (``python server.py --redis URL``),
-then pushes rulesets the way ``interceptor rules push`` does and measures:
+Starts a real redis-server and real replicas (``python server.py --redis URL``, two
+by default), then pushes rulesets the way ``interceptor rules push`` does and measures:
 
 * push: local validate + compile, then publish (upload chunks + atomic activation);
-* push-to-active: from the end of publish until the replica's ``GetStatus`` reports
-  the new version (fetch, verify, parse, compile, swap on the replica);
-* the replica's resident memory: steady (serving the big ruleset) and the peak while
-  it reloads a new version of it (sampled every 5 ms from outside with psutil).
+* push-to-active: from the end of publish until *every* replica's ``GetStatus``
+  reports the new version (fetch, verify, parse, compile, swap on each replica);
+* requests during those reloads: a client calls ``CheckCall`` on the replicas in
+  turn at a fixed rate for the whole series of pushes, and counts the calls that
+  failed and the *mis-versioned* ones: each push adds one number to the deny list,
+  so a decision that names version ``vN`` must match the deny rule for exactly the
+  numbers added up to ``vN`` (a number not yet pushed, or never pushed, must not
+  match);
+* a replica's resident memory: steady (serving the big ruleset) and the peak while
+  it reloads a new version of it (sampled every 5 ms from outside with psutil; the
+  other replicas are stopped first, so they do not compete for the CPUs).
 
 Run::
 
     .venv/bin/python bench/bench_reload.py                    # small change + 10 M numbers
     .venv/bin/python bench/bench_reload.py --numbers 1000000  # quicker
-    .venv/bin/python bench/bench_reload.py --out bench/results/reload.md
+    .venv/bin/python bench/bench_reload.py --out bench/results/reload.md  # + reload.json
 
 Targets (design/performance.md): small change active on every replica <= 1 s after
-the push; reload peak <= 2x steady resident memory.
+the push; zero failed or mis-versioned requests during reload under load; reload peak
+<= 2x steady resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -31,6 +41,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -106,43 +117,167 @@ def big_ruleset(base: Path, root: Path, numbers: int, seed: int) -> Path:
     return root
 
 
-def small_change(root: Path, i: int) -> None:
+def small_change(root: Path, i: int) -> str:
+    """Add one number to the deny list; return it."""
+    number = f"1700000{i:04d}"
     with (root / "lists" / "deny_numbers.txt").open("a") as f:
-        f.write(f"1700000{i:04d}\n")
+        f.write(number + "\n")
+    return number
 
 
-def run(base: Path, numbers: int, repeats: int) -> list[str]:
+DENY_RULE = "num.deny.reported"  # the bundled ruleset's rule over lists/deny_numbers.txt
+NEVER_PUSHED = "17000009999"  # no push adds it (small_change numbers stay below 9999)
+
+
+class ReloadLoad:
+    """Calls ``CheckCall`` on the replicas in turn at ``rate`` per second (one thread)
+    and checks every answer against the version it names.
+
+    :meth:`introduce` records the version that added a number; the thread then calls
+    with it as the caller (or with the never-pushed control number). A decision for
+    version ``vN`` must match :data:`DENY_RULE` exactly when the number was added in
+    ``vN`` or before: anything else is *mis-versioned* (decided by one ruleset, labelled
+    with another).
+    """
+
+    def __init__(self, stubs: list[pb_grpc.InterceptorStub], rate: float) -> None:
+        self.stubs, self.rate = stubs, rate
+        self.added: dict[str, int] = {}  # number -> version that added it
+        self.requests = 0
+        self.failed: dict[str, int] = {}  # status code -> count
+        self.mis_versioned: list[str] = []
+        self.versions: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def introduce(self, number: str, version: int) -> None:
+        self.added[number] = version
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        rng = random.Random(3)
+        interval, due, i = 1.0 / self.rate, time.perf_counter(), 0
+        while not self._stop.is_set():
+            due += interval
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            numbers = list(self.added)
+            if not numbers:
+                caller = NEVER_PUSHED
+            elif rng.random() < 0.6:  # mostly the newest: the one a reload is adding
+                caller = numbers[-1]
+            else:
+                caller = rng.choice([*numbers, NEVER_PUSHED])
+            stub = self.stubs[i % len(self.stubs)]
+            i += 1
+            self.requests += 1
+            try:
+                reply = stub.CheckCall(pb.CallEvent(call_id=f"r{i}", caller=caller,
+                                                    callee="13900000000"), timeout=5)
+            except grpc.RpcError as e:
+                code = e.code().name
+                self.failed[code] = self.failed.get(code, 0) + 1
+                continue
+            self._check(caller, reply)
+
+    def _check(self, caller: str, reply: pb.Decision) -> None:
+        version = reply.ruleset_version
+        self.versions.add(version)
+        matched = any(m.rule_id == DENY_RULE for m in reply.matches)
+        added = self.added.get(caller)
+        try:
+            expected = added is not None and int(version.removeprefix("v")) >= added
+        except ValueError:  # not a version this benchmark pushed
+            expected = not matched
+        if matched != expected:
+            self.mis_versioned.append(f"{caller} under {version}: deny rule "
+                                      f"{'matched' if matched else 'did not match'}")
+
+
+def start_replica(redis_url: str, log: Any) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "server.py"), "--port", str(port), "--redis", redis_url],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return proc, f"127.0.0.1:{port}"
+
+
+def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
+        rate: float = 200.0) -> tuple[list[str], dict[str, Any]]:
+    """The markdown rows and the figures (``reload.json``) of one benchmark run."""
     lines = ["| measure | figure |", "|---|---|"]
+    figures: dict[str, Any] = {"replicas": replicas, "repeats": repeats, "rate": rate}
     tmp = Path(tempfile.mkdtemp(prefix="bench-reload-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    log = (tmp / "replicas.log").open("w")
     with RedisServer(persist=False) as redis_srv:
         store = RuleStore.from_url(redis_srv.url)
         small = tmp / "small"
         shutil.copytree(base, small)
-        push(store, small)
-        port = free_port()
-        log = (tmp / "replica.log").open("w")
-        replica = subprocess.Popen(
-            [sys.executable, str(REPO / "server.py"), "--port", str(port), "--redis",
-             redis_srv.url], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(REPO)})
+        first_version, _, _ = push(store, small)
         try:
-            wait_serving(f"127.0.0.1:{port}", timeout=120, proc=replica)
-            stub = pb_grpc.InterceptorStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+            targets = []
+            for _ in range(replicas):
+                proc, target = start_replica(redis_srv.url, log)
+                procs.append(proc)
+                targets.append(target)
+            for proc, target in zip(procs, targets, strict=True):
+                wait_serving(target, timeout=120, proc=proc)
+            stubs = [pb_grpc.InterceptorStub(grpc.insecure_channel(t)) for t in targets]
+            for stub in stubs:
+                wait_active(stub, first_version)
+            load = ReloadLoad(stubs, rate)
+            load.start()
+            time.sleep(0.5)  # some requests before the first reload, too
             timings = []
-            for i in range(repeats):
-                small_change(small, i)
-                version, validate, publish = push(store, small)
-                timings.append((validate, publish, wait_active(stub, version)))
+            try:
+                for i in range(repeats):
+                    number = small_change(small, i)
+                    version, validate, publish = push(store, small)
+                    load.introduce(number, version)
+                    start = time.perf_counter()
+                    # Every replica: the slowest one is the figure (each waits its turn
+                    # after the ones before it, so this is the time until all are active).
+                    for stub in stubs:
+                        wait_active(stub, version)
+                    timings.append((validate, publish, time.perf_counter() - start))
+                    time.sleep(0.5)  # requests on the new version before the next push
+            finally:
+                load.stop()
             med = [statistics.median(t[k] for t in timings) for k in range(3)]
+            worst = max(t[0] + t[1] + t[2] for t in timings)
+            failed = sum(load.failed.values())
+            figures.update(push_to_active_ms=[round((a + b + c) * 1000, 1) for a, b, c in timings],
+                           push_to_active_median_ms=round(sum(med) * 1000, 1),
+                           requests=load.requests, failed=failed, failed_by_code=load.failed,
+                           mis_versioned=len(load.mis_versioned),
+                           mis_versioned_examples=load.mis_versioned[:5],
+                           versions_seen=len(load.versions))
             lines += [
                 f"| small change ({base.name} ruleset): validate + compile on the pusher | "
                 f"{med[0] * 1000:.0f} ms (median of {repeats}) |",
                 f"| small change: publish (upload + atomic activate) | {med[1] * 1000:.1f} ms |",
-                f"| small change: publish -> active on the replica | {med[2] * 1000:.0f} ms |",
-                f"| small change: push command start -> active | "
-                f"{(med[0] + med[1] + med[2]) * 1000:.0f} ms (target <= 1000 ms) |",
+                f"| small change: publish -> active on every replica ({replicas}) | "
+                f"{med[2] * 1000:.0f} ms |",
+                f"| small change: push command start -> active on every replica | "
+                f"{sum(med) * 1000:.0f} ms median, {worst * 1000:.0f} ms worst (target <= "
+                f"1000 ms) |",
+                f"| requests during the {repeats} reloads ({rate:.0f}/s over {replicas} "
+                f"replicas) | {load.requests:,}: {failed} failed, {len(load.mis_versioned)} "
+                f"mis-versioned; {len(load.versions)} versions seen |",
             ]
-            rss = PeakRss(replica.pid)
+            for extra in procs[1:]:  # the memory figures are one replica's, alone
+                extra.terminate()
+                extra.wait(30)
+            stub = stubs[0]
+            rss = PeakRss(procs[0].pid)
             rss_small = rss.reset()
             big = big_ruleset(base, tmp / "big", numbers, seed=1)
             version, validate, publish = push(store, big)
@@ -150,7 +285,7 @@ def run(base: Path, numbers: int, repeats: int) -> list[str]:
             info = store.info(version)
             time.sleep(2.0)
             steady = rss.reset()
-            small_change(big, 9999)
+            small_change(big, 9998)
             version, validate2, publish2 = push(store, big)
             active = wait_active(stub, version)
             time.sleep(0.5)
@@ -158,6 +293,9 @@ def run(base: Path, numbers: int, repeats: int) -> list[str]:
             after = rss.proc.memory_info().rss
             rss.stop()
             mb = 1024 * 1024
+            figures.update(numbers=numbers, rss_steady_mib=round(steady / mb),
+                           rss_peak_mib=round(peak / mb), peak_ratio=round(peak / steady, 3),
+                           big_reload_s=round(active, 2))
             lines += [
                 f"| {numbers:,} numbers: bundle in Redis | {info.size / mb:.0f} MiB in "
                 f"{info.chunks} chunks |",
@@ -171,13 +309,15 @@ def run(base: Path, numbers: int, repeats: int) -> list[str]:
                 f"({peak / steady:.2f}x steady; target <= 2x) / {after / mb:.0f} MiB |",
             ]
         finally:
-            replica.terminate()
-            replica.wait(30)
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+                proc.wait(30)
             log.close()
-            if replica.returncode not in (0, -15):
-                print((tmp / "replica.log").read_text()[-3000:], file=sys.stderr)
+            if any(proc.returncode not in (0, -15) for proc in procs):
+                print((tmp / "replicas.log").read_text()[-3000:], file=sys.stderr)
             shutil.rmtree(tmp, ignore_errors=True)
-    return lines
+    return lines, figures
 
 
 def main() -> int:
@@ -187,14 +327,19 @@ def main() -> int:
                         "default: the bundled one")
     parser.add_argument("--numbers", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", type=Path, help="also write the markdown table here")
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="CheckCall requests per second during the small-change reloads")
+    parser.add_argument("--out", type=Path, help="also write the markdown table here "
+                        "(and the figures beside it, as .json)")
     args = parser.parse_args()
-    lines = run(args.base, args.numbers, args.repeats)
+    lines, figures = run(args.base, args.numbers, args.repeats, args.replicas, args.rate)
     text = "\n".join(["## Reload (bench/bench_reload.py)", "", *lines, ""])
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
+        args.out.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 

@@ -83,6 +83,8 @@ def run_loadgen(data: str | None, quick: bool) -> None:
 
 
 def run_reload(quick: bool) -> None:
+    for name in ("reload.json", "reload.md"):  # a failed run shows no figures, not old ones
+        (OUT / name).unlink(missing_ok=True)
     cmd = [sys.executable, "bench/bench_reload.py", "--out", str(OUT / "reload.md")]
     if quick:
         cmd += ["--numbers", "1000000", "--repeats", "3"]
@@ -111,7 +113,7 @@ def _met(flag: bool | None) -> str:
 
 
 def target_rows(pytest_json: Any, loadgen: Any, compiled: Any,
-                unpinned: Any = None) -> list[str]:
+                unpinned: Any = None, reloaded: Any = None) -> list[str]:
     rows = ["| measure | ours | baseline (same run) | baseline figure | ratio | target | met |"
             " note |", "|---|---|---|---|---|---|---|---|"]
     for bench in (pytest_json or {}).get("benchmarks", []):
@@ -135,7 +137,31 @@ def target_rows(pytest_json: Any, loadgen: Any, compiled: Any,
             rows.append(f"| resident memory, same ruleset | {_fmt(c['rss_steady_mb'], 'MB')} "
                         f"| - | - | - | <= 1.5 GB | {_met(c['rss_steady_mb'] <= 1536)} | "
                         f"peak {c['peak_rss_mb']:.0f} MB during build |")
-    return rows
+    return rows + reload_target_rows(reloaded)
+
+
+def reload_target_rows(r: Any) -> list[str]:
+    """The reload targets, from ``bench_reload.py``'s figures (``reload.json``)."""
+    if not r:
+        return []
+    times = r["push_to_active_ms"]
+    worst = max(times)
+    where = f"{r['replicas']} replicas, through a real Redis"
+    fails = ", ".join(f"{code} {n}" for code, n in r["failed_by_code"].items())
+    return [
+        f"| reload: small change, push command start -> active on every replica | "
+        f"{_fmt(r['push_to_active_median_ms'], 'ms')} median, {_fmt(worst, 'ms')} worst | - | "
+        f"- | - | <= 1 s | {_met(worst <= 1000)} | {where}; {r['repeats']} pushes: "
+        f"{', '.join(f'{t:.0f}' for t in times)} ms |",
+        f"| reload under load: failed / mis-versioned requests | {r['failed']} / "
+        f"{r['mis_versioned']} of {r['requests']:,} | - | - | - | 0 | "
+        f"{_met(r['requests'] > 0 and r['failed'] == 0 and r['mis_versioned'] == 0)} | "
+        f"CheckCall at {r['rate']:.0f}/s during the {r['repeats']} pushes; "
+        f"{r['versions_seen']} versions answered{'; ' + fails if fails else ''} |",
+        f"| reload peak memory, {r['numbers']:,} numbers | {r['peak_ratio']:.2f}x steady | - | - "
+        f"| - | <= 2x | {_met(r['peak_ratio'] <= 2)} | peak {r['rss_peak_mib']} MiB, steady "
+        f"{r['rss_steady_mib']} MiB; one replica |",
+    ]
 
 
 def compile_rows(compiled: Any) -> list[str]:
@@ -222,7 +248,7 @@ def plot_latency(loadgen: Any) -> bool:
 def write_report(data: str | None) -> Path:
     pytest_json, loadgen, compiled = _load("pytest.json"), _load("loadgen.json"), _load(
         "compile.json")
-    unpinned = _load("loadgen-unpinned.json")
+    unpinned, reloaded = _load("loadgen-unpinned.json"), _load("reload.json")
     machine = (pytest_json or {}).get("machine_info", {})
     lines = [
         "# Benchmark results",
@@ -236,7 +262,7 @@ def write_report(data: str | None) -> Path:
         "",
         "## Targets",
         "",
-        *target_rows(pytest_json, loadgen, compiled, unpinned),
+        *target_rows(pytest_json, loadgen, compiled, unpinned, reloaded),
         "",
         "## Compile cost and memory (each size in a fresh process)",
         "",

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from engine.snapshot import Snapshot
+from engine.velocity import VelocityMatcher
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,12 @@ class SnapshotHolder:
         """Make ``snapshot`` current; return the previous one. Clears the last error.
 
         The memo bound is applied before the snapshot is published, so no request
-        decides on it with another bound.
+        decides on it with another bound; so are the velocity table's columns for its
+        rules (claiming one clears it, milliseconds no request should wait for).
         """
+        for matcher in (*snapshot.live, *snapshot.shadow):
+            if isinstance(matcher, VelocityMatcher):
+                matcher.bind(self.runtime)
         with self._lock:
             if self._text_memo_chars is not None:
                 snapshot.text_memo.resize(self._text_memo_chars)

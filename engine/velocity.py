@@ -304,6 +304,13 @@ class VelocityState:
         finally:
             self._release()
 
+    def bind(self, columns: tuple[ColumnSpec, ...]) -> None:
+        """Claim (and clear) the table's columns for ``columns`` now, not on the first
+        event that counts into them: a claim clears a whole column (~3 ms each on the
+        2-core machine; the bundled ruleset's first decision took ~14 ms)."""
+        with self._locked():
+            self._binding(columns)
+
     def _binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
         """Columns of the table for ``columns``; call with the lock held to (re)claim."""
         found = self._bound(columns)
@@ -453,6 +460,13 @@ class VelocityMatcher:
 
     def warm(self) -> None:
         warm()
+
+    def bind(self, runtime: object | None) -> None:
+        """Claim this matcher's columns in ``runtime``'s table (if it has one) before the
+        snapshot serves: :meth:`VelocityState.bind`."""
+        state = velocity_state(runtime)
+        if state is not None and self.columns:
+            state.bind(self.columns)
 
     @staticmethod
     def _event_row(ctx: EventContext, now: int) -> tuple[int, int, int, int]:

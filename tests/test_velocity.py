@@ -459,3 +459,17 @@ def test_populated_local_table_is_resident_and_counts(
         assert state.record_and_query_one(columns, 8613800138000, 0, 0, now, True) == [2.0]
     finally:
         state.close()
+
+
+def test_swap_claims_the_columns_before_the_snapshot_serves(snap: Snapshot,
+                                                            state: VelocityState) -> None:
+    """Claiming a column clears it (milliseconds): ``SnapshotHolder.swap`` does it for
+    the new snapshot's velocity rules, so no decision changes the table's owners."""
+    holder = SnapshotHolder(runtime=state)
+    generation = int(state.header[engine.velocity._GEN])
+    holder.swap(snap)
+    claimed = int(state.header[engine.velocity._GEN])
+    assert claimed > generation  # the default ruleset has velocity rules: columns claimed
+    decide_batch(snap, dial(SIMBOX, 3, now_ms() - 10_000, 1_000, 5_000), state)
+    decide(snap, MessageEvent("m1", SIMBOX, "13800138000", "你好"), state)
+    assert int(state.header[engine.velocity._GEN]) == claimed

@@ -570,9 +570,10 @@ def _phone_spans(run: str, before: str, after: str, cc: str) -> tuple[tuple[str,
 
     Each candidate, consecutive groups ``i..j`` tried longest first, is screened by its
     first character and length (:func:`_may_be_phone`) before its digits are joined
-    and classified: most digit runs in SMS are amounts, dates and order numbers, unique
-    per message, so they miss the memo, and classifying every candidate of such a run
-    cost ~4 µs (1,300 of the 1,900 digit runs of 5,000 unmasked SMS held no phone)."""
+    and classified: most digit runs in SMS are amounts, dates and order numbers, often
+    unique to one message, so they miss the memo (2,600 of the 3,800 digit runs in 5,000
+    unmasked SMS hold no phone). Over the unmasked corpus's 15,000 runs, uncached, this
+    took 2.9 µs a run when every candidate was classified, 1.8 µs with the screen."""
     groups: list[tuple[int, int]] = []  # spans of digit groups (with a leading + / 00)
     pos = 0
     for sep in _GROUP_SPLIT_RE.finditer(run):

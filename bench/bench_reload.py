@@ -191,11 +191,12 @@ class ReloadLoad:
         version = reply.ruleset_version
         self.versions.add(version)
         matched = any(m.rule_id == DENY_RULE for m in reply.matches)
+        number = version.removeprefix("v")
+        if not (version.startswith("v") and number.isdigit()):
+            self.mis_versioned.append(f"{caller} under {version!r}: not a pushed version")
+            return
         added = self.added.get(caller)
-        try:
-            expected = added is not None and int(version.removeprefix("v")) >= added
-        except ValueError:  # not a version this benchmark pushed
-            expected = not matched
+        expected = added is not None and int(number) >= added
         if matched != expected:
             self.mis_versioned.append(f"{caller} under {version}: deny rule "
                                       f"{'matched' if matched else 'did not match'}")

@@ -32,5 +32,6 @@ def test_a_decision_made_by_another_version_is_counted() -> None:
     load._check("17000000000", _reply("v2", deny=True))  # labelled v2, decided by v3+
     load._check("17000000000", _reply("v3", deny=False))  # labelled v3, decided by v2
     load._check(NEVER_PUSHED, _reply("v4", deny=True))
-    assert len(load.mis_versioned) == 3
+    load._check(NEVER_PUSHED, _reply("default@194329a7e6e6", deny=False))  # not from Redis
+    assert len(load.mis_versioned) == 4
     assert "17000000000 under v2: deny rule matched" in load.mis_versioned

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import queue
 import random
 import shutil
 import statistics
@@ -130,40 +132,40 @@ NEVER_PUSHED = "17000009999"  # no push adds it (small_change numbers stay below
 
 
 class ReloadLoad:
-    """Calls ``CheckCall`` on the replicas in turn at ``rate`` per second (one thread)
-    and checks every answer against the version it names.
+    """Calls ``CheckCall`` on the replicas in turn at ``rate`` per second and checks
+    every answer against the version it names. :class:`LoadProcess` runs one in a
+    process of its own, so the pusher's compiling in this one delays no call.
 
-    :meth:`introduce` records the version that added a number; the thread then calls
-    with it as the caller (or with the never-pushed control number). A decision for
-    version ``vN`` must match :data:`DENY_RULE` exactly when the number was added in
-    ``vN`` or before: anything else is *mis-versioned* (decided by one ruleset, labelled
-    with another).
+    :meth:`introduce` records the version that added a number; the calls then use it as
+    the caller (or the never-pushed control number). A decision for version ``vN``
+    must match :data:`DENY_RULE` exactly when the number was added in ``vN`` or before:
+    anything else is *mis-versioned* (decided by one ruleset, labelled with another).
     """
 
-    def __init__(self, stubs: list[pb_grpc.InterceptorStub], rate: float) -> None:
-        self.stubs, self.rate = stubs, rate
+    def __init__(self, targets: list[str], rate: float) -> None:
+        self.targets, self.rate = targets, rate
         self.added: dict[str, int] = {}  # number -> version that added it
         self.requests = 0
         self.failed: dict[str, int] = {}  # status code -> count
         self.mis_versioned: list[str] = []
         self.versions: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.latencies_ms: list[float] = []  # of the answered calls
 
     def introduce(self, number: str, version: int) -> None:
         self.added[number] = version
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
+    def run(self, introductions: Any, stop: Any, ready: Any) -> None:
+        """Call until ``stop`` is set, taking ``(number, version)`` pairs from the
+        ``introductions`` queue as they come; set ``ready`` at the first answer."""
+        stubs = [pb_grpc.InterceptorStub(grpc.insecure_channel(t)) for t in self.targets]
         rng = random.Random(3)
         interval, due, i = 1.0 / self.rate, time.perf_counter(), 0
-        while not self._stop.is_set():
+        while not stop.is_set():
+            while True:
+                try:
+                    self.introduce(*introductions.get_nowait())
+                except queue.Empty:
+                    break
             due += interval
             pause = due - time.perf_counter()
             if pause > 0:
@@ -175,17 +177,31 @@ class ReloadLoad:
                 caller = numbers[-1]
             else:
                 caller = rng.choice([*numbers, NEVER_PUSHED])
-            stub = self.stubs[i % len(self.stubs)]
+            stub = stubs[i % len(stubs)]
             i += 1
             self.requests += 1
+            sent = time.perf_counter()
             try:
                 reply = stub.CheckCall(pb.CallEvent(call_id=f"r{i}", caller=caller,
                                                     callee="13900000000"), timeout=5)
+                self.latencies_ms.append((time.perf_counter() - sent) * 1000)
+                ready.set()
             except grpc.RpcError as e:
                 code = e.code().name
                 self.failed[code] = self.failed.get(code, 0) + 1
                 continue
             self._check(caller, reply)
+
+    def figures(self) -> dict[str, Any]:
+        lat = self.latencies_ms
+        return {
+            "requests": self.requests, "failed": sum(self.failed.values()),
+            "failed_by_code": self.failed, "mis_versioned": len(self.mis_versioned),
+            "mis_versioned_examples": self.mis_versioned[:5],
+            "versions_seen": len(self.versions),
+            "latency_ms": {q: round(float(np.percentile(lat, v)), 2)
+                           for q, v in (("p50", 50), ("p99", 99), ("max", 100))} if lat else {},
+        }
 
     def _check(self, caller: str, reply: pb.Decision) -> None:
         version = reply.ruleset_version
@@ -200,6 +216,37 @@ class ReloadLoad:
         if matched != expected:
             self.mis_versioned.append(f"{caller} under {version}: deny rule "
                                       f"{'matched' if matched else 'did not match'}")
+
+
+def _load_main(targets: list[str], rate: float, introductions: Any, stop: Any, ready: Any,
+               results: Any) -> None:
+    load = ReloadLoad(targets, rate)
+    load.run(introductions, stop, ready)
+    results.put(load.figures())
+
+
+class LoadProcess:
+    """A :class:`ReloadLoad` in a spawned process (a forked one would inherit this
+    process's gRPC state): ``introduce`` as pushes happen, ``stop`` for its figures."""
+
+    def __init__(self, targets: list[str], rate: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._introductions, self._results = ctx.Queue(), ctx.Queue()
+        self._stop, ready = ctx.Event(), ctx.Event()
+        self._process = ctx.Process(target=_load_main, daemon=True, args=(
+            targets, rate, self._introductions, self._stop, ready, self._results))
+        self._process.start()
+        if not ready.wait(120):
+            raise TimeoutError("the load process got no answer in 120 s")
+
+    def introduce(self, number: str, version: int) -> None:
+        self._introductions.put((number, version))
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        figures: dict[str, Any] = self._results.get(timeout=60)
+        self._process.join(30)
+        return figures
 
 
 def start_replica(redis_url: str, log: Any) -> tuple[subprocess.Popen[bytes], str]:
@@ -234,9 +281,8 @@ def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
             stubs = [pb_grpc.InterceptorStub(grpc.insecure_channel(t)) for t in targets]
             for stub in stubs:
                 wait_active(stub, first_version)
-            load = ReloadLoad(stubs, rate)
-            load.start()
-            time.sleep(0.5)  # some requests before the first reload, too
+            load = LoadProcess(targets, rate)  # returns once it has an answer
+            time.sleep(0.5)  # some requests before the first push, too
             timings = []
             try:
                 for i in range(repeats):
@@ -251,16 +297,12 @@ def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
                     timings.append((validate, publish, time.perf_counter() - start))
                     time.sleep(0.5)  # requests on the new version before the next push
             finally:
-                load.stop()
+                calls = load.stop()
             med = [statistics.median(t[k] for t in timings) for k in range(3)]
             worst = max(t[0] + t[1] + t[2] for t in timings)
-            failed = sum(load.failed.values())
-            figures.update(push_to_active_ms=[round((a + b + c) * 1000, 1) for a, b, c in timings],
-                           push_to_active_median_ms=round(sum(med) * 1000, 1),
-                           requests=load.requests, failed=failed, failed_by_code=load.failed,
-                           mis_versioned=len(load.mis_versioned),
-                           mis_versioned_examples=load.mis_versioned[:5],
-                           versions_seen=len(load.versions))
+            figures.update(calls,
+                           push_to_active_ms=[round((a + b + c) * 1000, 1) for a, b, c in timings],
+                           push_to_active_median_ms=round(sum(med) * 1000, 1))
             lines += [
                 f"| small change ({base.name} ruleset): validate + compile on the pusher | "
                 f"{med[0] * 1000:.0f} ms (median of {repeats}) |",
@@ -271,8 +313,11 @@ def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
                 f"{sum(med) * 1000:.0f} ms median, {worst * 1000:.0f} ms worst (target <= "
                 f"1000 ms) |",
                 f"| requests during the {repeats} reloads ({rate:.0f}/s over {replicas} "
-                f"replicas) | {load.requests:,}: {failed} failed, {len(load.mis_versioned)} "
-                f"mis-versioned; {len(load.versions)} versions seen |",
+                f"replicas, from another process) | {calls['requests']:,}: {calls['failed']} "
+                f"failed, {calls['mis_versioned']} mis-versioned; {calls['versions_seen']} "
+                f"versions seen |",
+                f"| latency of those requests, p50 / p99 / max | "
+                f"{' / '.join(f'{v:.2f}' for v in figures['latency_ms'].values())} ms |",
             ]
             for extra in procs[1:]:  # the memory figures are one replica's, alone
                 extra.terminate()

@@ -148,6 +148,9 @@ def reload_target_rows(r: Any) -> list[str]:
     worst = max(times)
     where = f"{r['replicas']} replicas, through a real Redis"
     fails = ", ".join(f"{code} {n}" for code, n in r["failed_by_code"].items())
+    lat = r.get("latency_ms") or {}
+    latency = (f"; their latency p50 {lat['p50']:.2f} / p99 {lat['p99']:.2f} / max "
+               f"{lat['max']:.2f} ms" if lat else "")
     return [
         f"| reload: small change, push command start -> active on every replica | "
         f"{_fmt(r['push_to_active_median_ms'], 'ms')} median, {_fmt(worst, 'ms')} worst | - | "
@@ -157,7 +160,7 @@ def reload_target_rows(r: Any) -> list[str]:
         f"{r['mis_versioned']} of {r['requests']:,} | - | - | - | 0 | "
         f"{_met(r['requests'] > 0 and r['failed'] == 0 and r['mis_versioned'] == 0)} | "
         f"CheckCall at {r['rate']:.0f}/s during the {r['repeats']} pushes; "
-        f"{r['versions_seen']} versions answered{'; ' + fails if fails else ''} |",
+        f"{r['versions_seen']} versions answered{latency}{'; ' + fails if fails else ''} |",
         f"| reload peak memory, {r['numbers']:,} numbers | {r['peak_ratio']:.2f}x steady | - | - "
         f"| - | <= 2x | {_met(r['peak_ratio'] <= 2)} | peak {r['rss_peak_mib']} MiB, steady "
         f"{r['rss_steady_mib']} MiB; one replica |",

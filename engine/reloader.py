@@ -31,8 +31,10 @@ import logging
 import os
 import random
 import socket
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from engine.compile import compile_ruleset
@@ -168,7 +170,8 @@ class Follower:
             return
         self.loading = active
         try:
-            snapshot = self._build(active)
+            with _short_gil_turns():
+                snapshot = self._build(active)
         except StoreUnavailable:
             raise  # not the version's fault: retry after backoff
         except Exception as e:
@@ -227,3 +230,39 @@ class Follower:
         # On failure the follower thread reports the outage and reconnects.
         with contextlib.suppress(StoreUnavailable):
             self.store.heartbeat(self.replica_id, fields, HEARTBEAT_TTL)
+
+
+#: The GIL switch interval while a reload compiles (CPython's default is 5 ms).
+RELOAD_SWITCH_INTERVAL = 0.0005
+
+
+@contextlib.contextmanager
+def _short_gil_turns(interval: float = RELOAD_SWITCH_INTERVAL) -> Iterator[None]:
+    """While the reloader compiles, let request threads take the GIL every ``interval``
+    seconds instead of every 5 ms.
+
+    Compiling is Python work that holds the GIL; a request thread waiting for it waits
+    a whole switch interval each time, and a decision takes the GIL several times (its
+    arrival, its handler, its answer). Measured with ``bench/bench_reload.py`` (two
+    replicas, CheckCall at 200/s from another process, five small pushes), the calls'
+    p99 during the pushes went from 16-21 ms to 8-9 ms, with no change in
+    publish -> active (docs/distribution.md).
+    """
+    # The interval is process-wide and followers may compile at once (tests run several
+    # in one process): the first one in saves it, the last one out puts it back.
+    with _TURNS_LOCK:
+        if not _TURNS_SAVED:
+            _TURNS_SAVED.append(sys.getswitchinterval())
+            sys.setswitchinterval(min(_TURNS_SAVED[0], interval))
+        _TURNS_SAVED.append(interval)
+    try:
+        yield
+    finally:
+        with _TURNS_LOCK:
+            _TURNS_SAVED.pop()
+            if len(_TURNS_SAVED) == 1:
+                sys.setswitchinterval(_TURNS_SAVED.pop())
+
+
+_TURNS_LOCK = threading.Lock()
+_TURNS_SAVED: list[float] = []  # the interval before the first entrant, then one per holder

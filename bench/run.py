@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +249,8 @@ def plot_latency(loadgen: Any) -> bool:
     return True
 
 
-def write_report(data: str | None) -> Path:
+def write_report(data: str | None, kept: Sequence[str] = ()) -> Path:
+    """``kept``: the parts not run this time, whose figures are the previous run's."""
     pytest_json, loadgen, compiled = _load("pytest.json"), _load("loadgen.json"), _load(
         "compile.json")
     unpinned, reloaded = _load("loadgen-unpinned.json"), _load("reload.json")
@@ -261,7 +263,8 @@ def write_report(data: str | None) -> Path:
         f"{machine.get('cpu', {}).get('brand_raw', '?')}, {os.cpu_count()} cores, "
         f"load average at the end {os.getloadavg()[0]:.1f}. Baselines were measured in the "
         "same run on the same data. Targets from `performance.md`; **no** marks a target "
-        "not met.",
+        "not met." + (f" Not re-measured this time ({', '.join(kept)}): those figures are "
+                      "the previous run's, from bench/results." if kept else ""),
         "",
         "## Targets",
         "",
@@ -312,7 +315,8 @@ def main() -> int:
             run_loadgen(data, args.quick)
         if "reload" not in args.skip:
             run_reload(args.quick)
-    print(f"wrote {write_report(data)}")
+    kept = ["pytest", "compile", "loadgen", "reload"] if args.only_report else args.skip
+    print(f"wrote {write_report(data, kept)}")
     return 0
 
 

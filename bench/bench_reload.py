@@ -6,12 +6,12 @@ by default), then pushes rulesets the way ``interceptor rules push`` does and me
 * push: local validate + compile, then publish (upload chunks + atomic activation);
 * push-to-active: from the end of publish until *every* replica's ``GetStatus``
   reports the new version (fetch, verify, parse, compile, swap on each replica);
-* requests during those reloads: a client calls ``CheckCall`` on the replicas in
-  turn at a fixed rate for the whole series of pushes, and counts the calls that
-  failed and the *mis-versioned* ones: each push adds one number to the deny list,
-  so a decision that names version ``vN`` must match the deny rule for exactly the
-  numbers added up to ``vN`` (a number not yet pushed, or never pushed, must not
-  match);
+* requests during those reloads: a client in a process of its own calls
+  ``CheckCall`` on the replicas in turn at a fixed rate for the whole series of
+  pushes, times the calls, and counts those that failed and the *mis-versioned*
+  ones: each push adds one number to the deny list, so a decision that names version
+  ``vN`` must match the deny rule for exactly the numbers added up to ``vN`` (a
+  number not yet pushed, or never pushed, must not match);
 * a replica's resident memory: steady (serving the big ruleset) and the peak while
   it reloads a new version of it (sampled every 5 ms from outside with psutil; the
   other replicas are stopped first, so they do not compete for the CPUs).

@@ -250,19 +250,21 @@ def _short_gil_turns(interval: float = RELOAD_SWITCH_INTERVAL) -> Iterator[None]
     """
     # The interval is process-wide and followers may compile at once (tests run several
     # in one process): the first one in saves it, the last one out puts it back.
+    global _turns_holders, _turns_saved
     with _TURNS_LOCK:
-        if not _TURNS_SAVED:
-            _TURNS_SAVED.append(sys.getswitchinterval())
-            sys.setswitchinterval(min(_TURNS_SAVED[0], interval))
-        _TURNS_SAVED.append(interval)
+        if _turns_holders == 0:
+            _turns_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_turns_saved, interval))
+        _turns_holders += 1
     try:
         yield
     finally:
         with _TURNS_LOCK:
-            _TURNS_SAVED.pop()
-            if len(_TURNS_SAVED) == 1:
-                sys.setswitchinterval(_TURNS_SAVED.pop())
+            _turns_holders -= 1
+            if _turns_holders == 0:
+                sys.setswitchinterval(_turns_saved)
 
 
 _TURNS_LOCK = threading.Lock()
-_TURNS_SAVED: list[float] = []  # the interval before the first entrant, then one per holder
+_turns_holders = 0  # followers compiling now
+_turns_saved = 0.0  # the interval before the first of them began

@@ -586,23 +586,23 @@ def _phone_spans(run: str, before: str, after: str, cc: str) -> tuple[tuple[str,
     i = 0
     while i < len(groups):
         first = run[groups[i][0]]
-        if first in _PHONE_FIRST:
-            length = sum(b - a for a, b in groups[i:])  # of groups i..j, j from the last
-            for j in range(len(groups) - 1, i - 1, -1):
-                if j < len(groups) - 1:
-                    length -= groups[j + 1][1] - groups[j + 1][0]
-                if not _may_be_phone(first, length):
-                    continue
-                gs, ge = groups[i][0], groups[j][1]
-                digits = "".join(run[a:b] for a, b in groups[i : j + 1])
-                prev = run[gs - 1] if gs > 0 else before
-                value = _classify(digits, cc, prev, run[ge] if ge < len(run) else after)
-                if value:
-                    found.append((value, gs, ge))
-                    i = j + 1
-                    break
-            else:
-                i += 1
+        if first not in _PHONE_FIRST:  # no phone starts with it, whatever follows
+            i += 1
+            continue
+        length = sum(b - a for a, b in groups[i:])  # of groups i..j, j from the last
+        for j in range(len(groups) - 1, i - 1, -1):
+            if j < len(groups) - 1:
+                length -= groups[j + 1][1] - groups[j + 1][0]
+            if not _may_be_phone(first, length):
+                continue
+            gs, ge = groups[i][0], groups[j][1]
+            digits = "".join(run[a:b] for a, b in groups[i : j + 1])
+            prev = run[gs - 1] if gs > 0 else before
+            value = _classify(digits, cc, prev, run[ge] if ge < len(run) else after)
+            if value:
+                found.append((value, gs, ge))
+                i = j + 1
+                break
         else:
             i += 1
     return tuple(found)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 
@@ -269,35 +268,6 @@ def test_prefix_tree_tld_pattern_matches_the_flat_alternation() -> None:
             assert (a and a.span()) == (b and b.span()), (text, i)
 
 
-def _phone_spans_unscreened(run: str, before: str, after: str,
-                            cc: str) -> tuple[tuple[str, int, int], ...]:
-    """``_phone_spans`` as it was before its screen: every candidate classified."""
-    from engine.extract import _GROUP_SPLIT_RE, _classify
-
-    groups = [(m.start(), m.end()) for m in re.finditer(r"[^ \-.()\u2010-\u2015]+", run)]
-    assert groups == _split_groups(run, _GROUP_SPLIT_RE)
-    found = []
-    i = 0
-    while i < len(groups):
-        for j in range(len(groups) - 1, i - 1, -1):
-            gs, ge = groups[i][0], groups[j][1]
-            digits = "".join(run[a:b] for a, b in groups[i:j + 1])
-            value = _classify(digits, cc, run[gs - 1] if gs else before,
-                              run[ge] if ge < len(run) else after)
-            if value:
-                found.append((value, gs, ge))
-                i = j + 1
-                break
-        else:
-            i += 1
-    return tuple(found)
-
-
-def _split_groups(run: str, split: re.Pattern[str]) -> list[tuple[int, int]]:
-    bounds = [0, *(x for m in split.finditer(run) for x in m.span()), len(run)]
-    return [(a, b) for a, b in zip(bounds[::2], bounds[1::2], strict=True) if b > a]
-
-
 def _fuzz_digit_run(rng: random.Random) -> str:
     """Digit runs shaped like the ones SMS carry: phones (mobile, landline, service,
     international, with separators), amounts, dates, order numbers and mixtures."""
@@ -310,21 +280,33 @@ def _fuzz_digit_run(rng: random.Random) -> str:
     return out.rstrip(" -.()\u2013") or "1"
 
 
-def test_phone_screen_finds_what_classifying_every_candidate_finds() -> None:
+class _Everything:
+    """A set holding every first character: with it, the screen turns nothing away."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def test_phone_screen_finds_what_classifying_every_candidate_finds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """``_phone_spans`` skips candidates whose first character and length no phone has;
     on fuzzed digit runs it must find exactly the phones that classifying every
     candidate finds (and the screen must pass every number ``_classify`` accepts)."""
-    from engine.extract import _classify, _may_be_phone, _phone_spans
+    import engine.extract as ex
 
     rng = random.Random(11)
+    cases = [(_fuzz_digit_run(rng), rng.choice(["", "x", "¥", "电"]),
+              rng.choice(["", "元", "x", "%"])) for _ in range(30_000)]
+    with monkeypatch.context() as unscreened:  # every candidate goes to _classify
+        unscreened.setattr(ex, "_PHONE_FIRST", _Everything())
+        unscreened.setattr(ex, "_may_be_phone", lambda first, length: True)
+        expected = [ex._phone_spans.__wrapped__(run, before, after, "86")
+                    for run, before, after in cases]
     phones = 0
-    for _ in range(30_000):
-        run = _fuzz_digit_run(rng)
-        before, after = rng.choice(["", "x", "¥", "电"]), rng.choice(["", "元", "x", "%"])
-        expected = _phone_spans_unscreened(run, before, after, "86")
-        assert _phone_spans.__wrapped__(run, before, after, "86") == expected, run
-        phones += len(expected)
+    for (run, before, after), found in zip(cases, expected, strict=True):
+        assert ex._phone_spans.__wrapped__(run, before, after, "86") == found, run
+        phones += len(found)
         digits = run.replace(" ", "").replace("-", "")
-        if digits and _classify(digits, "86", "", ""):
-            assert _may_be_phone(digits[0], len(digits)), digits
+        if digits and ex._classify(digits, "86", "", ""):
+            assert ex._may_be_phone(digits[0], len(digits)), digits
     assert phones > 5_000  # the fuzz reaches the branches that find phones

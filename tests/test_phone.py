@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+
 import pytest
 
 from rules.domains import normalize_domain, parent_domains
-from rules.phone import canonical_number, canonical_prefix, range_to_prefixes
+from rules.phone import (
+    _canonical,
+    canonical_number,
+    canonical_prefix,
+    number_key,
+    range_to_prefixes,
+)
 
 SAME_NUMBER = ["+86 138-0013-8000", "008613800138000", "13800138000", "8613800138000",
                "+86 (138) 0013 8000",
@@ -37,6 +46,29 @@ def test_bad_numbers_say_why(raw: str, why: str) -> None:
 
 def test_other_default_country() -> None:
     assert canonical_number("2025550143", default_cc="1") == "12025550143"
+
+
+def _key_or_error(raw: str, default_cc: str, key_of: Callable[[str, str], int]) -> int | str:
+    try:
+        return key_of(raw, default_cc)
+    except ValueError as error:
+        return f"ValueError: {error}"
+
+
+@pytest.mark.parametrize("default_cc", ["86", "1", "44", "855"])
+def test_number_key_fast_path_agrees_with_canonical_form(default_cc: str) -> None:
+    # number_key reads plain digit strings inline; every such string (any length,
+    # any leading digit, with or without the country code) must give the key the
+    # canonical form gives, and a refused one the same error.
+    rng = random.Random(default_cc)
+    samples = ["", "0", "00", default_cc, "0" + default_cc, "+" + default_cc + "138"]
+    for _ in range(3000):
+        length = rng.randint(1, 20)
+        head = rng.choice(["", "0", "00", default_cc, default_cc[:1], "9"])
+        samples.append((head + "".join(rng.choices("0123456789", k=length)))[:21])
+    for raw in samples:
+        expected = _key_or_error(raw, default_cc, lambda r, cc: int(_canonical(r, cc)))
+        assert _key_or_error(raw, default_cc, number_key) == expected, raw
 
 
 def test_prefixes() -> None:

@@ -1,0 +1,117 @@
+"""engine.t2s: the numba emulation of OpenCC's t2s against OpenCC itself."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import opencc
+import pytest
+
+from engine import t2s
+from engine.normalize import Normalizer, NormalizeSettings
+
+
+@pytest.fixture(scope="module")
+def converter() -> t2s.T2SConverter:
+    loaded = t2s.load()
+    assert loaded is not None, "the installed OpenCC's t2s tables should load"
+    return loaded
+
+
+def _texts_from_the_dictionaries(n: int, seed: int = 5) -> list[str]:
+    """Text where OpenCC's rules meet: whole phrases, their prefixes, phrases written
+    with compatibility ideographs, dictionary characters, random CJK (astral too),
+    ASCII, punctuation, NUL and newlines, run together."""
+    share = t2s.share_dir()
+    phrases = list(t2s.read_ocd2(share / "TSPhrases.ocd2"))
+    compat = {v[0]: k for k, v in t2s.read_ocd2(share / "CJK_Compatibility_Ideographs.ocd2")
+              .items()}
+    characters = [*t2s.read_ocd2(share / "TSCharacters.ocd2"),
+                  *t2s.read_ocd2(share / "TSCharactersExt.ocd2"), *compat.values()]
+    rng = random.Random(seed)
+    pool = [*{c for p in phrases for c in p}, *characters, *"ab 12,。！\n\t\x00",
+            *(chr(rng.randrange(0x4E00, 0xA000)) for _ in range(2000)),
+            *(chr(rng.randrange(0x20000, 0x2A6E0)) for _ in range(200))]
+    texts = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            if rng.random() < 0.35:
+                phrase = rng.choice(phrases)
+                if rng.random() < 0.2:
+                    phrase = "".join(compat.get(c, c) for c in phrase)
+                if rng.random() < 0.3:
+                    phrase = phrase[:rng.randint(1, len(phrase))]
+                parts.append(phrase)
+            else:
+                parts.append("".join(rng.choices(pool, k=rng.randint(1, 4))))
+        texts.append("".join(parts))
+    return texts
+
+
+def test_converts_as_opencc_does(converter: t2s.T2SConverter) -> None:
+    reference = opencc.OpenCC("t2s")
+    texts = _texts_from_the_dictionaries(4000)
+    differ = [t for t in texts if converter.convert(t) != reference.convert(t)]
+    assert not differ, differ[:3]
+    # The texts do exercise the phrase step: many convert unlike character by character.
+    by_character = [t for t in texts
+                    if reference.convert(t) != "".join(reference.convert(c) for c in t)]
+    assert len(by_character) > 500
+
+
+def test_a_lone_surrogate_is_refused_as_opencc_refuses_it(converter: t2s.T2SConverter) -> None:
+    with pytest.raises(UnicodeError):
+        opencc.OpenCC("t2s").convert("乾淨\ud800")
+    with pytest.raises(ValueError, match="surrogate"):
+        converter.convert("乾淨\ud800")
+    # The normalizer keeps such text as it is, whichever converter runs.
+    assert Normalizer(NormalizeSettings()).to_simplified("乾淨\ud800") == "乾淨\ud800"
+
+
+def _copy_of_share(tmp_path: Path) -> Path:
+    copy = tmp_path / "opencc"
+    shutil.copytree(t2s.share_dir(), copy)
+    return copy
+
+
+def test_refuses_a_damaged_dictionary(tmp_path: Path) -> None:
+    share = _copy_of_share(tmp_path)
+    phrases = share / "TSPhrases.ocd2"
+    phrases.write_bytes(phrases.read_bytes()[:-7])
+    with pytest.raises(t2s.TablesRefused, match=r"TSPhrases\.ocd2"):
+        t2s.load_from(share)
+    phrases.write_bytes(b"NOT_OPENCC" + phrases.read_bytes())
+    with pytest.raises(t2s.TablesRefused, match="header"):
+        t2s.load_from(share)
+
+
+def test_refuses_a_configuration_of_another_shape(tmp_path: Path) -> None:
+    share = _copy_of_share(tmp_path)
+    config = json.loads((share / "t2s.json").read_text(encoding="utf-8"))
+    config["conversion_chain"][0]["dict"]["dicts"].reverse()  # characters before phrases
+    (share / "t2s.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(t2s.TablesRefused, match="shape"):
+        t2s.load_from(share)
+    (share / "t2s.json").write_text("{", encoding="utf-8")
+    with pytest.raises(t2s.TablesRefused, match=r"t2s\.json"):
+        t2s.load_from(share)
+
+
+def test_refuses_tables_that_convert_a_key_unlike_opencc(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    real = t2s.read_ocd2
+
+    def one_phrase_wrong(path: Path) -> dict[str, list[str]]:
+        entries = real(path)
+        if path.name == "TSPhrases.ocd2":
+            key = next(k for k, v in entries.items() if v[0] != k)
+            entries[key] = [key]  # "converts" to itself
+        return entries
+
+    monkeypatch.setattr(t2s, "read_ocd2", one_phrase_wrong)
+    with pytest.raises(t2s.TablesRefused, match="OpenCC says"):
+        t2s.load_from(t2s.share_dir())

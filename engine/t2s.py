@@ -32,6 +32,7 @@ import logging
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import marisa_trie
@@ -182,6 +183,13 @@ class T2SConverter:
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
+
+    def phrase_keys(self) -> list[str]:
+        """Every phrase key, sorted by first character (longest first among equals)."""
+        t = self.tables
+        points, starts = t.phrase_points[0], t.key_starts.tolist()
+        text = points.tobytes().decode("utf-32-le")
+        return [text[a:b] for a, b in pairwise(starts)]
 
     def convert(self, text: str) -> str:
         """The simplified text; ``ValueError`` for text holding a lone surrogate (where

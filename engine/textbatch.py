@@ -8,7 +8,9 @@ one numba call over a UTF-32 buffer and, in the same pass, checks whether any
 rule *could* change the message beyond the per-character fold:
 
 * a code point whose fold changes the length (``⑩``, invisible characters), one
-  that OpenCC converts (phrase-aware t2s), or one outside the class tables;
+  outside the class tables, or a traditional one the fold cannot convert as OpenCC
+  would (:func:`_convertible`);
+* in text holding a traditional character, an OpenCC phrase (``engine.t2s``);
 * a noise separator between two ideographs (the exact ``_STRONG_SEP_RE`` test);
 * an isolated-character run (the exact ``_ISOLATED_RUN_RE`` test; whether the
   run would then be merged is left to the context kernel);
@@ -18,8 +20,8 @@ rule *could* change the message beyond the per-character fold:
 A message with none of these gets the folded text with the identity offset map,
 which is what the exact path returns for it. A length-changing fold or a context
 rule (outcomes SPECIAL and CONTEXT) sends the folded code points through
-:func:`engine.textcontext.apply_context`; traditional characters get OpenCC's phrase
-step and a second fold; what remains (a look-alike key, a character outside the
+:func:`engine.textcontext.apply_context`; traditional text with a phrase gets OpenCC's
+phrase step and a second fold; what remains (a look-alike key, a character outside the
 tables) goes through :meth:`Normalizer.normalize` itself. ``tests/test_textbatch.py``
 checks every path against it on the evasion table and on fuzzed text.
 
@@ -39,6 +41,8 @@ from numba import njit
 
 from engine.kwscan import encode_batch
 from engine.normalize import Normalized, Normalizer
+from engine.t2s import T2SConverter
+from engine.t2s import load as load_t2s
 from engine.textclasses import (
     CJK_BIT,
     CN_DIGIT_BIT,
@@ -114,8 +118,18 @@ class BatchNormalizer:
         # as the fold table does.
         self._simplified_classes = classes
         self._classes = classes.copy()
+        # Traditional characters the kernel converts itself (see _convertible): a text
+        # holding one takes the fast path unless an OpenCC phrase key occurs in it.
+        converter = load_t2s() if tables.traditional else None
+        self._trad_safe = np.zeros(TABLE_SIZE, dtype=np.uint8)
+        if converter is not None:
+            self._trad_safe[_convertible(converter, tables.traditional, fold, classes)] = 1
+            self._phrase_buf, self._phrase_starts = encode_batch(converter.phrase_keys())
+        else:
+            self._phrase_buf, self._phrase_starts = encode_batch([])
+        self._no_trad = np.zeros(TABLE_SIZE, dtype=np.uint8)
         for cp in tables.traditional:
-            if cp < TABLE_SIZE:
+            if cp < TABLE_SIZE and not self._trad_safe[cp]:
                 self._classes[cp] |= EXACT_BIT
         if any(cp >= 0x10000 for cp in tables.traditional):
             # The exact path's detectors send every astral text to OpenCC when some
@@ -132,7 +146,8 @@ class BatchNormalizer:
         offsets) and each message's outcome (UNCHANGED, FOLDED, CONTEXT, SPECIAL or
         EXACT)."""
         return _fold_batch(buf, starts, self._fold, self._classes, self._special,
-                           self._key_buf, self._key_starts, self._rules)
+                           self._key_buf, self._key_starts, self._rules, self._trad_safe,
+                           self._phrase_buf, self._phrase_starts)
 
     def normalize_many(self, texts: Sequence[str],
                        encoded: tuple[UInt32Array, Int64Array] | None = None) -> list[Normalized]:
@@ -178,18 +193,20 @@ class BatchNormalizer:
         disguised fraud text using rare Extension B characters does."""
         simplified = self.normalizer.to_simplified(text)
         buf = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
-        fast = self._fold_text(simplified, buf, self._simplified_classes)
+        fast = self._fold_text(simplified, buf, self._simplified_classes, self._no_trad)
         if fast is not None:
             return fast
         return self.normalizer.normalize_simplified(simplified, len(text)), None
 
-    def _fold_text(self, text: str, buf: UInt32Array, classes: UInt8Array
-                   ) -> tuple[Normalized, UInt32Array] | None:
-        """``text`` (as code points ``buf``) through the fold kernel with ``classes``: the
-        result and its code points, or None when the message needs the exact path."""
+    def _fold_text(self, text: str, buf: UInt32Array, classes: UInt8Array,
+                   trad_safe: UInt8Array) -> tuple[Normalized, UInt32Array] | None:
+        """``text`` (as code points ``buf``) through the fold kernel with ``classes`` and
+        the traditional characters it may convert itself (``trad_safe``): the result and
+        its code points, or None when the message needs the exact path."""
         out = np.empty_like(buf)
         kind = _fold_one(buf, out, self._fold, classes, self._special, self._key_buf,
-                         self._key_starts, self._rules)
+                         self._key_starts, self._rules, trad_safe, self._phrase_buf,
+                         self._phrase_starts)
         if kind == UNCHANGED:
             return Normalized(text, range(len(text)), (), len(text)), buf
         if kind == FOLDED:
@@ -230,7 +247,7 @@ class BatchNormalizer:
         >>> bn.normalize_one(t, np.frombuffer(t.encode("utf-32-le"), np.uint32))[0].text
         'vx加我'
         """
-        fast = self._fold_text(text, buf, self._classes)
+        fast = self._fold_text(text, buf, self._classes, self._trad_safe)
         return fast if fast is not None else self._exact(text)
 
     def warm(self) -> None:
@@ -303,11 +320,13 @@ def _beyond_fold(t: UInt32Array, classes: UInt8Array, key_buf: UInt32Array,
 @njit(cache=True, nogil=True)
 def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int32Array,
                   classes: UInt8Array, special: Int32Array, key_buf: UInt32Array,
-                  key_starts: Int64Array, rules: npt.NDArray[np.bool_]) -> int:
+                  key_starts: Int64Array, rules: npt.NDArray[np.bool_], trad_safe: UInt8Array,
+                  phrase_buf: UInt32Array, phrase_starts: Int64Array) -> int:
     """Fold ``buf[a:b]`` into ``out[a:b]``; return the message's outcome."""
     size = len(fold)
     kind = UNCHANGED
     expands = False
+    traditional = False
     for i in range(a, b):
         c = buf[i]
         if c >= size:
@@ -317,11 +336,20 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
         if (classes[c] & EXACT_BIT) != 0 or (classes[f] & EXACT_BIT) != 0:
             kind = EXACT
             break
+        if trad_safe[c]:
+            traditional = True
         if special[f] != -1:
             expands = True  # the exact path checks the translated character, so do we
         if f != c:
             kind = FOLDED
         out[i] = f
+    if kind != EXACT and traditional:
+        # The fold converts traditional characters one by one; OpenCC does so too
+        # unless one of its phrases occurs (乾淨 -> 干净, where 乾 alone stays).
+        for i in range(a, b):
+            if longest_key_at(buf[a:b], b - a, i - a, phrase_buf, phrase_starts) >= 0:
+                kind = EXACT
+                break
     if kind != EXACT:
         if expands:
             kind = SPECIAL  # the context kernel expands it first, then applies every rule
@@ -337,19 +365,50 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
 @njit(cache=True, nogil=True)
 def _fold_batch(buf: UInt32Array, starts: Int64Array, fold: Int32Array, classes: UInt8Array,
                 special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
-                rules: npt.NDArray[np.bool_]) -> tuple[UInt32Array, UInt8Array]:
+                rules: npt.NDArray[np.bool_], trad_safe: UInt8Array, phrase_buf: UInt32Array,
+                phrase_starts: Int64Array) -> tuple[UInt32Array, UInt8Array]:
     out = np.empty_like(buf)
     outcome = np.zeros(len(starts) - 1, dtype=np.uint8)
     for m in range(len(starts) - 1):
         outcome[m] = _fold_message(buf, out, starts[m], starts[m + 1], fold, classes, special,
-                                   key_buf, key_starts, rules)
+                                   key_buf, key_starts, rules, trad_safe, phrase_buf,
+                                   phrase_starts)
     return out, outcome
 
 
 @njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
 def _fold_one(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UInt8Array,
               special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
-              rules: npt.NDArray[np.bool_]) -> int:
+              rules: npt.NDArray[np.bool_], trad_safe: UInt8Array, phrase_buf: UInt32Array,
+              phrase_starts: Int64Array) -> int:
     # A single message: an int comes back, not arrays (a returned array costs ~1 µs).
     return _fold_message(buf, out, 0, len(buf), fold, classes, special, key_buf, key_starts,
-                         rules)
+                         rules, trad_safe, phrase_buf, phrase_starts)
+
+
+def _convertible(converter: T2SConverter, traditional: frozenset[int], fold: Int32Array,
+                 classes: UInt8Array) -> list[int]:
+    """The traditional characters the fold kernel may convert itself: where no OpenCC
+    phrase occurs, ``normalize(text)`` is the second fold of OpenCC's character-by-
+    character conversion, and for these characters the first fold gives the same.
+    Each is in the Basic Multilingual Plane (astral text goes to OpenCC whole, as the
+    exact path's detectors send it), untouched by OpenCC's normalization (a
+    compatibility ideograph would hide a phrase from the kernel's check), and folds,
+    with the same exact-path classes, as its simplified form does. None at all if
+    OpenCC changes a BMP character the traditional set lacks: the exact path would
+    convert it beside a traditional one, the fold would not."""
+    normalized, converted = converter.tables.maps
+    bmp = min(converter.tables.limit, 0x10000, TABLE_SIZE)
+    changed = np.flatnonzero(converted[normalized[:bmp]] != np.arange(bmp))
+    if any(int(cp) not in traditional for cp in changed):
+        return []
+    safe = []
+    for cp in changed.tolist():
+        to = int(converted[normalized[cp]])
+        if normalized[cp] != cp or to >= TABLE_SIZE or fold[cp] != fold[to]:
+            continue
+        if ((classes[cp] | classes[fold[cp]]) & EXACT_BIT) != (
+                (classes[to] | classes[fold[to]]) & EXACT_BIT):
+            continue
+        safe.append(cp)
+    return safe

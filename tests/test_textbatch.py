@@ -8,6 +8,7 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 
+from engine import t2s
 from engine.normalize import Normalized, Normalizer, NormalizeSettings
 from engine.textbatch import (
     CONTEXT,
@@ -103,9 +104,60 @@ def test_context_rules_fuzz_matches_exact_path_and_takes_the_kernel() -> None:
     edited = 0
     for text in texts:
         buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        result = batch._fold_text(text, buf, batch._classes)
+        result = batch._fold_text(text, buf, batch._classes, batch._trad_safe)
         edited += result is not None and isinstance(result[0].origin, list)
     assert edited > len(texts) // 4
+
+
+def test_traditional_text_takes_the_fold_unless_a_phrase_occurs() -> None:
+    """Traditional text from OpenCC's own dictionaries: whole phrases and their
+    prefixes, phrases written with compatibility ideographs, the characters it converts,
+    among context triggers. The fold converts it character by character where OpenCC
+    would, and every outcome agrees with the exact path."""
+    share = t2s.share_dir()
+    phrases = list(t2s.read_ocd2(share / "TSPhrases.ocd2"))
+    compat = {v[0]: k for k, v in t2s.read_ocd2(share / "CJK_Compatibility_Ideographs.ocd2")
+              .items()}
+    # Characters that are, and convert to, BMP ones (an astral character sends the text
+    # to the exact path, as it does before conversion).
+    converter = t2s.load()
+    assert converter is not None
+    astral = {c for c in {*"".join(phrases), *t2s.read_ocd2(share / "TSCharacters.ocd2")}
+              if ord(c) >= 0x10000 or ord(converter.convert(c)) >= 0x10000}
+    characters = [c for c in t2s.read_ocd2(share / "TSCharacters.ocd2") if c not in astral]
+    rng = random.Random(29)
+    texts = []
+    for _ in range(4000):
+        parts = []
+        for _ in range(rng.randrange(1, 10)):
+            r = rng.random()
+            if r < 0.15:
+                phrase = rng.choice(phrases)
+                if rng.random() < 0.3:
+                    phrase = "".join(compat.get(c, c) for c in phrase)
+                parts.append(phrase[:rng.randint(1, len(phrase))] if rng.random() < 0.5
+                             else phrase)
+            elif r < 0.6:
+                parts.append("".join(rng.choices(characters, k=rng.randrange(1, 4))))
+            else:
+                parts.append(rng.choice(_CONTEXT_PIECES))
+        texts.append("".join(parts))
+    normalizer = Normalizer(ALL_ON)
+    _assert_same(normalizer, texts)
+    batch = BatchNormalizer(normalizer)
+    _, outcome = batch.fold_batch(*encode_batch(texts))
+    # Not vacuous: text holding no phrase, no compatibility ideograph and nothing astral
+    # stays on the fold (traditional characters and all); text holding a phrase and a
+    # character the fold would convert goes to OpenCC.
+    hidden = set(compat.values())
+    plain = [kind for text, kind in zip(texts, outcome.tolist(), strict=True)
+             if not any(p in text for p in phrases)
+             and not any(c in hidden or c in astral or ord(c) >= 0x10000 for c in text)]
+    assert len(plain) > 1000 and plain.count(EXACT) <= len(plain) // 100
+    with_phrase = [kind for text, kind in zip(texts, outcome.tolist(), strict=True)
+                   if any(p in text for p in phrases)
+                   and any(ord(c) < 0x10000 and batch._trad_safe[ord(c)] for c in text)]
+    assert len(with_phrase) > 500 and set(with_phrase) == {EXACT}
 
 
 def test_traditional_and_astral_text_matches_exact_path_on_the_fast_path() -> None:
@@ -170,14 +222,15 @@ def test_a_lookalike_the_character_folds_settle_is_no_multi_key() -> None:
 def test_plain_text_takes_the_fast_path_and_disguises_the_exact_one() -> None:
     batch = BatchNormalizer(Normalizer(ALL_ON))
     texts = ["今晚一起吃饭吗", "ＶＸ加我", "验#证#码", "刷刷刷单", "一三八零", "驗證碼",
-             "刷\u200b单", "加薇信", "你好，我到了。", "你好我到了"]
+             "刷\u200b单", "加薇信", "你好，我到了。", "你好我到了", "乾隆皇帝"]
     buf, starts = encode_batch(texts)
     _, outcome = batch.fold_batch(buf, starts)
     # Context rules (noise separators, stutters, numeral runs) and a look-alike key go to
     # the context kernel, and so does a removed invisible (SPECIAL: expanded first);
-    # traditional characters go to the exact path (OpenCC's phrases first).
-    assert outcome.tolist() == [UNCHANGED, FOLDED, CONTEXT, CONTEXT, CONTEXT, EXACT, SPECIAL,
-                                CONTEXT, FOLDED, UNCHANGED]  # ， folds to ,
+    # traditional characters are folded like any other, unless an OpenCC phrase occurs
+    # (乾隆 keeps its 乾): then the exact path (OpenCC's phrases first).
+    assert outcome.tolist() == [UNCHANGED, FOLDED, CONTEXT, CONTEXT, CONTEXT, FOLDED, SPECIAL,
+                                CONTEXT, FOLDED, UNCHANGED, EXACT]  # ， folds to ,
 
 
 def test_empty_batch_and_empty_text() -> None:

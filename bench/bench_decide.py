@@ -8,9 +8,11 @@ with a velocity table (mapped up front, as ``interceptor serve`` maps it) and th
 garbage-collector settings of ``interceptor serve`` (``engine.gc_tuning``); senders
 vary from message to message, as on a real gateway.
 
-Two corpora, each its own rows: the masked one (real Chinese SMS whose digits are
-masked as ``x``: almost nothing to extract) and the unmasked one (real SMS with their
-URLs and phone numbers, so about half of them go through extraction). Baseline in the
+Three corpora, each its own rows: the masked one (real Chinese SMS whose digits are
+masked as ``x``: almost nothing to extract), the unmasked one (real SMS with their
+URLs and phone numbers, so about half of them go through extraction) and the masked
+one written in traditional characters (OpenCC's ``s2t``: a Hong Kong or Taiwan
+carrier's traffic). Baseline in the
 same run: the pyahocorasick keyword scan alone on the same messages (the cost
 everything else is added to).
 
@@ -45,6 +47,8 @@ N_MESSAGES = 20_000
 CORPORA: dict[str, tuple[Callable[[int], list[str]], str]] = {
     "masked": (data.load_sms_zh, ""),
     "unmasked": (data.load_sms_zh_unmasked, ", unmasked SMS (URLs, numbers)"),
+    "traditional": (data.load_sms_zh_traditional,
+                    ", traditional SMS (masked corpus through OpenCC s2t)"),
 }
 
 

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import opencc
 
 __all__ = ["DATA_DIR", "data_dir", "load_domains", "load_keywords", "load_numbers",
-           "load_sms_zh", "load_sms_zh_unmasked", "set_data_dir", "source"]
+           "load_sms_zh", "load_sms_zh_traditional", "load_sms_zh_unmasked", "set_data_dir",
+           "source"]
 
 #: Data directory from ``INTERCEPTOR_DATA`` at import time (None: generated data).
 DATA_DIR: Path | None = Path(os.environ["INTERCEPTOR_DATA"]) if os.environ.get(
@@ -169,6 +171,14 @@ def load_sms_zh_unmasked(n: int | None = None) -> list[str]:
     if real is not None:
         return _take(real, n)
     return generated_sms(n if n is not None else 10_000, seed=5)
+
+
+def load_sms_zh_traditional(n: int | None = None) -> list[str]:
+    """:func:`load_sms_zh` written in traditional characters (OpenCC's ``s2t``): the
+    traffic of a Hong Kong, Macau or Taiwan carrier, where every message takes the
+    traditional-character paths that are rare in mainland traffic."""
+    s2t = opencc.OpenCC("s2t")
+    return [s2t.convert(text) for text in load_sms_zh(n)]
 
 
 @lru_cache(maxsize=1)

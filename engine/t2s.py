@@ -35,11 +35,15 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-import marisa_trie
 import numpy as np
 import numpy.typing as npt
 import opencc
 from numba import njit
+
+try:  # a declared dependency; without it OpenCC itself converts (see load)
+    import marisa_trie
+except ImportError:  # pragma: no cover - the test environment has it
+    marisa_trie = None
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ def read_ocd2(path: Path) -> dict[str, list[str]]:
     values), then per entry its number of values (uint16) and each value's byte
     length with its NUL (uint16). Entry ``i`` belongs to the trie's key id ``i``.
     """
+    if marisa_trie is None:
+        raise TablesRefused("the marisa-trie package is not installed")
     data = path.read_bytes()
     if not data.startswith(OCD2_HEADER):
         raise TablesRefused(f"{path}: not an OpenCC marisa dictionary (header)")

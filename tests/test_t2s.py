@@ -10,8 +10,12 @@ from pathlib import Path
 import opencc
 import pytest
 
+import engine.normalize
+import engine.textbatch
 from engine import t2s
+from engine.kwscan import encode_batch
 from engine.normalize import Normalizer, NormalizeSettings
+from engine.textbatch import EXACT, BatchNormalizer
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +119,24 @@ def test_refuses_tables_that_convert_a_key_unlike_opencc(tmp_path: Path,
     monkeypatch.setattr(t2s, "read_ocd2", one_phrase_wrong)
     with pytest.raises(t2s.TablesRefused, match="OpenCC says"):
         t2s.load_from(t2s.share_dir())
+
+
+def test_without_marisa_trie_the_tables_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(t2s, "marisa_trie", None)
+    with pytest.raises(t2s.TablesRefused, match="marisa-trie"):
+        t2s.load_from(t2s.share_dir())
+
+
+def test_without_the_kernel_opencc_converts_and_the_batch_path_agrees(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine.normalize, "load_t2s", lambda: None)
+    monkeypatch.setattr(engine.textbatch, "load_t2s", lambda: None)
+    normalizer = Normalizer(NormalizeSettings())
+    texts = ["這個乾淨的電話", "乾隆皇帝", "驗證碼", "今晚吃饭"]
+    batch = BatchNormalizer(normalizer)
+    assert [r.text for r in batch.normalize_many(texts)] == [
+        normalizer.normalize(t).text for t in texts] == ["这个干净的电话", "干隆皇帝", "验证码",
+                                                        "今晚吃饭"]
+    # No phrase list to check against: every traditional text takes the exact path.
+    _, outcome = batch.fold_batch(*encode_batch(texts))
+    assert outcome.tolist()[:3] == [EXACT] * 3

@@ -240,7 +240,7 @@ def load_from(share: Path) -> T2SConverter:
 
 @lru_cache(maxsize=1)
 def load() -> T2SConverter | None:
-    """The converter for the installed OpenCC (loaded and checked once, ~0.1 s), or None
+    """The converter for the installed OpenCC (loaded and checked once, ~0.3 s), or None
     (logged) when its dictionaries cannot be emulated: callers then use OpenCC."""
     try:
         return load_from(share_dir())

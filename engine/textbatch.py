@@ -346,8 +346,9 @@ def _fold_message(buf: UInt32Array, out: UInt32Array, a: int, b: int, fold: Int3
     if kind != EXACT and traditional:
         # The fold converts traditional characters one by one; OpenCC does so too
         # unless one of its phrases occurs (乾淨 -> 干净, where 乾 alone stays).
-        for i in range(a, b):
-            if longest_key_at(buf[a:b], b - a, i - a, phrase_buf, phrase_starts) >= 0:
+        text = buf[a:b]
+        for i in range(b - a):
+            if longest_key_at(text, b - a, i, phrase_buf, phrase_starts) >= 0:
                 kind = EXACT
                 break
     if kind != EXACT:

@@ -91,10 +91,8 @@ def _canonical(raw: str, default_cc: str) -> str:
         digits = s
     elif s.startswith("0"):
         digits = default_cc + s[1:]
-    elif s.startswith(default_cc) and len(s) >= len(default_cc) + 9:
-        digits = s
     else:
-        digits = default_cc + s
+        digits = _with_country_code(s, default_cc)
     if len(digits) > MAX_DIGITS:
         raise ValueError(f"{raw!r} is too long ({len(digits)} digits, at most {MAX_DIGITS})")
     if len(digits) < len(default_cc) + 3 and not international:
@@ -102,6 +100,14 @@ def _canonical(raw: str, default_cc: str) -> str:
     if digits.startswith("0"):
         raise ValueError(f"{raw!r} is not a phone number")
     return digits
+
+
+def _with_country_code(national: str, default_cc: str) -> str:
+    """Digits without ``+``, ``00`` or a trunk ``0``: kept when they already start with
+    ``default_cc`` and are long enough to be a full international number, else prefixed."""
+    if national.startswith(default_cc) and len(national) >= len(default_cc) + 9:
+        return national
+    return default_cc + national
 
 
 @lru_cache(maxsize=65536)
@@ -119,9 +125,8 @@ def number_key(raw: str, default_cc: str = "86") -> int:
     (8613800138000, 8613800138000)
     """
     if raw.isdigit() and raw.isascii() and raw[0] != "0":
-        cc = len(default_cc)
-        digits = raw if len(raw) >= cc + 9 and raw.startswith(default_cc) else default_cc + raw
-        if cc + 3 <= len(digits) <= MAX_DIGITS and digits[0] != "0":
+        digits = _with_country_code(raw, default_cc)
+        if len(default_cc) + 3 <= len(digits) <= MAX_DIGITS and digits[0] != "0":
             return int(digits)
     return int(_canonical(raw, default_cc))  # a miss here fills one cache, not two
 

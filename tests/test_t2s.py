@@ -16,6 +16,7 @@ from engine import t2s
 from engine.kwscan import encode_batch
 from engine.normalize import Normalizer, NormalizeSettings
 from engine.textbatch import EXACT, BatchNormalizer
+from tests.opencc_text import dictionaries, mixed_texts
 
 
 @pytest.fixture(scope="module")
@@ -29,31 +30,15 @@ def _texts_from_the_dictionaries(n: int, seed: int = 5) -> list[str]:
     """Text where OpenCC's rules meet: whole phrases, their prefixes, phrases written
     with compatibility ideographs, dictionary characters, random CJK (astral too),
     ASCII, punctuation, NUL and newlines, run together."""
-    share = t2s.share_dir()
-    phrases = list(t2s.read_ocd2(share / "TSPhrases.ocd2"))
-    compat = {v[0]: k for k, v in t2s.read_ocd2(share / "CJK_Compatibility_Ideographs.ocd2")
-              .items()}
-    characters = [*t2s.read_ocd2(share / "TSCharacters.ocd2"),
-                  *t2s.read_ocd2(share / "TSCharactersExt.ocd2"), *compat.values()]
+    d = dictionaries()
     rng = random.Random(seed)
-    pool = [*{c for p in phrases for c in p}, *characters, *"ab 12,。！\n\t\x00",
+    pool = [*{c for p in d.phrases for c in p}, *d.characters, *d.ext_characters,
+            *d.compat.values(), *"ab 12,。！\n\t\x00",
             *(chr(rng.randrange(0x4E00, 0xA000)) for _ in range(2000)),
             *(chr(rng.randrange(0x20000, 0x2A6E0)) for _ in range(200))]
-    texts = []
-    for _ in range(n):
-        parts = []
-        for _ in range(rng.randint(1, 12)):
-            if rng.random() < 0.35:
-                phrase = rng.choice(phrases)
-                if rng.random() < 0.2:
-                    phrase = "".join(compat.get(c, c) for c in phrase)
-                if rng.random() < 0.3:
-                    phrase = phrase[:rng.randint(1, len(phrase))]
-                parts.append(phrase)
-            else:
-                parts.append("".join(rng.choices(pool, k=rng.randint(1, 4))))
-        texts.append("".join(parts))
-    return texts
+    return mixed_texts(n, seed, parts=(1, 12), phrase_rate=0.35, compat_rate=0.2,
+                       prefix_rate=0.3,
+                       filler=lambda r: "".join(r.choices(pool, k=r.randint(1, 4))))
 
 
 def test_converts_as_opencc_does(converter: t2s.T2SConverter) -> None:

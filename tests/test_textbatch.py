@@ -20,6 +20,7 @@ from engine.textbatch import (
     encode_batch,
 )
 from tests.evasion_table import EXTRACT_CASES, NORMALIZE_CASES, NORMALIZE_NEGATIVES
+from tests.opencc_text import dictionaries, mixed_texts
 
 ALL_ON = NormalizeSettings()
 
@@ -114,34 +115,23 @@ def test_traditional_text_takes_the_fold_unless_a_phrase_occurs() -> None:
     prefixes, phrases written with compatibility ideographs, the characters it converts,
     among context triggers. The fold converts it character by character where OpenCC
     would, and every outcome agrees with the exact path."""
-    share = t2s.share_dir()
-    phrases = list(t2s.read_ocd2(share / "TSPhrases.ocd2"))
-    compat = {v[0]: k for k, v in t2s.read_ocd2(share / "CJK_Compatibility_Ideographs.ocd2")
-              .items()}
+    d = dictionaries()
+    phrases, compat = d.phrases, d.compat
     # Characters that are, and convert to, BMP ones (an astral character sends the text
     # to the exact path, as it does before conversion).
     converter = t2s.load()
     assert converter is not None
-    astral = {c for c in {*"".join(phrases), *t2s.read_ocd2(share / "TSCharacters.ocd2")}
+    astral = {c for c in {*"".join(phrases), *d.characters}
               if ord(c) >= 0x10000 or ord(converter.convert(c)) >= 0x10000}
-    characters = [c for c in t2s.read_ocd2(share / "TSCharacters.ocd2") if c not in astral]
-    rng = random.Random(29)
-    texts = []
-    for _ in range(4000):
-        parts = []
-        for _ in range(rng.randrange(1, 10)):
-            r = rng.random()
-            if r < 0.15:
-                phrase = rng.choice(phrases)
-                if rng.random() < 0.3:
-                    phrase = "".join(compat.get(c, c) for c in phrase)
-                parts.append(phrase[:rng.randint(1, len(phrase))] if rng.random() < 0.5
-                             else phrase)
-            elif r < 0.6:
-                parts.append("".join(rng.choices(characters, k=rng.randrange(1, 4))))
-            else:
-                parts.append(rng.choice(_CONTEXT_PIECES))
-        texts.append("".join(parts))
+    characters = [c for c in d.characters if c not in astral]
+
+    def filler(rng: random.Random) -> str:  # converted characters, or a context trigger
+        if rng.random() < 0.53:
+            return "".join(rng.choices(characters, k=rng.randrange(1, 4)))
+        return rng.choice(_CONTEXT_PIECES)
+
+    texts = mixed_texts(4000, 29, parts=(1, 9), phrase_rate=0.15, compat_rate=0.3,
+                        prefix_rate=0.5, filler=filler)
     normalizer = Normalizer(ALL_ON)
     _assert_same(normalizer, texts)
     batch = BatchNormalizer(normalizer)

@@ -4,7 +4,8 @@ Every term of every keyword rule is normalized once at compile time with the
 same :class:`engine.normalize.Normalizer` the messages go through, de-duplicated
 and compiled into one :class:`engine.kwscan.KeywordScanner`. A message is
 scanned once; rules are then evaluated only if one of their positive terms
-occurred, so 10^5 rules cost nothing for a message that hits none of them.
+occurred, so 10^5 rules cost nothing for a message that hits none of them. For a
+batch, one kernel call (``engine.keyword_rules``) evaluates every message's rules.
 
 A matching rule reports one :class:`Match` whose span is its first positive
 term's occurrence mapped back to the original (disguised) text.
@@ -19,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.context import EventContext
+from engine.keyword_rules import RuleTables, fired_rules
+from engine.keyword_rules import warm as warm_rules
 from engine.kwscan import KeywordScanner
 from engine.matchers import SMALL_BATCH_EVENTS, CompileInput, MatcherSpec, register_matcher
 from engine.normalize import Normalizer
@@ -28,7 +31,8 @@ from rules.errors import Problem, RuleSetError
 from rules.model import KeywordComboRule, KeywordListRule, RuleMeta
 
 Hits = dict[int, tuple[int, int]]  # a keyword scan: term id -> its first span
-_NO_HITS: Hits = {}  # the scan of every text with no hits (shared: nobody writes to it)
+Fired = list[tuple[int, int, int]]  # the rules a text fires: (rule index, start, end)
+_NONE_FIRED: Fired = []  # what a text with no rule fired gets (shared: nobody writes to it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +104,23 @@ class KeywordMatcher:
         # Each rule once per term (a term in both all_of and any_of triggers it once).
         self.triggers: tuple[tuple[int, ...], ...] = tuple(tuple(dict.fromkeys(t))
                                                            for t in triggers)
+        self.tables = RuleTables.build(self.term_lengths, self.triggers, [
+            (r.all_of, r.any_of, r.none_of, r.min_any, r.is_list) for r in self.rules])
 
     def warm(self) -> None:
         self.scanner.scan("warm")
         self.scanner.scan_batch(["warm", "up"])
+        warm_rules()
 
     def _matches_of(self, ctx: EventContext, present: Hits) -> tuple[Match, ...]:
         """The matches of the rules ``present`` fires in ``ctx``'s text. They depend on the
         text alone (its scan, its offset map, its original characters), so every event
         with this text shares them, through its PreparedText."""
+        return self._matches(ctx, self._fired(present))
+
+    def _fired(self, present: Hits) -> Fired:
+        """``(rule index, start, end)`` of each rule ``present`` fires, in rule order, with
+        its first hit (what ``engine.keyword_rules.fired_rules`` gives for a batch)."""
         # The span every candidate rule's first hit is, when that is the same for all.
         only: tuple[int, int] | None = None
         if len(present) == 1:  # the common case: its rules, in order, are its triggers
@@ -124,14 +136,22 @@ class KeywordMatcher:
                 only = min(present.values())
             else:
                 candidates = sorted({r for t in present for r in self.triggers[t]})
-        found = []
+        fired = []
         for index in candidates:
             rule = self.rules[index]
-            if not rule.fires(present):
-                continue
-            start, end = only if only is not None else rule.first_hit(present)[1:]
+            if rule.fires(present):
+                start, end = only if only is not None else rule.first_hit(present)[1:]
+                fired.append((index, start, end))
+        return fired
+
+    def _matches(self, ctx: EventContext, fired: Iterable[tuple[int, int, int]]
+                 ) -> tuple[Match, ...]:
+        """The matches of rules fired in ``ctx``'s text, their spans (in the normalized
+        text) mapped to the original text."""
+        found = []
+        for index, start, end in fired:
             o_start, o_end = ctx.original_span(start, end)
-            m = rule.meta
+            m = self.rules[index].meta
             found.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
                                m.action, m.score, o_start, o_end))
         return tuple(found)
@@ -173,11 +193,11 @@ class KeywordMatcher:
                 (ctx.shadow_matches if shadow else ctx.matches).extend(known)
         if not pending:
             return
-        for present, waiting in zip(self._scan(pending), pending.values(), strict=True):
+        for fired, waiting in zip(self._scan(pending), pending.values(), strict=True):
             for ctx in waiting:
-                # Texts that normalize alike share the scan, not the matches: those quote
-                # each event's own original text.
-                self._report(ctx, present, shadow)
+                # Texts that normalize alike share the rules fired, not the matches: those
+                # quote each event's own original text.
+                self._report(ctx, fired, shadow)
 
     def _match_one(self, ctx: EventContext, shadow: bool) -> None:
         """:meth:`match_batch` for a single decision: no grouping of texts."""
@@ -190,17 +210,17 @@ class KeywordMatcher:
             return
         text = prepared.normalized.text
         if text:
-            self._report(ctx, self._present(self.scanner.scan(text, prepared.code_points)),
-                         shadow)
+            present = self._present(self.scanner.scan(text, prepared.code_points))
+            self._report(ctx, self._fired(present) if present else _NONE_FIRED, shadow)
 
-    def _report(self, ctx: EventContext, present: Hits, shadow: bool) -> None:
-        """Add ``ctx``'s matches, given its text's scan ``present``. The first event with
-        the text computes them and keeps them in its PreparedText for the others."""
+    def _report(self, ctx: EventContext, fired: Fired, shadow: bool) -> None:
+        """Add ``ctx``'s matches, given the rules its text fires. The first event with the
+        text computes them and keeps them in its PreparedText for the others."""
         prepared = ctx.prepared
         assert prepared is not None  # only contexts with text are scanned
         found = _kept(prepared, shadow)
         if found is None:
-            found = self._matches_of(ctx, present) if present else ()
+            found = self._matches(ctx, fired) if fired else ()
             if shadow:
                 prepared.shadow_keyword_matches = found
             else:
@@ -208,27 +228,24 @@ class KeywordMatcher:
         if found:
             (ctx.shadow_matches if shadow else ctx.matches).extend(found)
 
-    def _scan(self, pending: dict[str, list[EventContext]]) -> list[Hits]:
-        """Each pending text's terms and their first spans ({} for none), in order."""
+    def _scan(self, pending: dict[str, list[EventContext]]) -> list[Fired]:
+        """The rules each pending text fires (``_fired``'s form), in order."""
         if len(pending) <= SMALL_BATCH_EVENTS:
-            return [self._present(self.scanner.scan(text, _code_points(waiting[0])))
-                    for text, waiting in pending.items()]
-        found: list[Hits] = [_NO_HITS] * len(pending)  # shared, never written to
-        msg, term, end = self.scanner.scan_batch(list(pending))
-        # Rows are sorted by (message, end, term): one pass, one group per message, a
-        # plain loop (groupby and nested generators cost more than the work).
-        msgs, terms, ends = msg.tolist(), term.tolist(), end.tolist()
-        lengths = self.term_lengths
-        i, n = 0, len(msgs)
-        while i < n:
-            m = msgs[i]
-            present = found[m] = {}
-            while i < n and msgs[i] == m:
-                t = terms[i]
-                if t not in present:  # each term's first (earliest-ending) occurrence
-                    present[t] = (ends[i] - lengths[t], ends[i])
-                i += 1
-        return found
+            scans = [self._present(self.scanner.scan(text, _code_points(waiting[0])))
+                     for text, waiting in pending.items()]
+            return [self._fired(present) if present else _NONE_FIRED for present in scans]
+        # One kernel call evaluates every message's rules: Python runs per rule fired.
+        fired: list[Fired] = [_NONE_FIRED] * len(pending)  # shared, never written to
+        msg, rule, start, end = fired_rules(*self.scanner.scan_batch(list(pending)),
+                                            self.tables)
+        last, rows = -1, _NONE_FIRED
+        for m, r, s, e in zip(msg.tolist(), rule.tolist(), start.tolist(), end.tolist(),
+                              strict=True):
+            if m != last:  # rows are sorted by message
+                last, rows = m, []
+                fired[m] = rows
+            rows.append((r, s, e))
+        return fired
 
 
 def _kept(prepared: PreparedText, shadow: bool) -> tuple[Match, ...] | None:

@@ -409,6 +409,45 @@ def test_keyword_matches_equal_the_general_candidate_path(tmp_path: Path) -> Non
     assert shortcut > 50 and general > 50, (shortcut, general)
 
 
+def test_the_batch_kernel_fires_the_rules_the_python_path_fires(tmp_path: Path) -> None:
+    """``engine.keyword_rules`` (a batch's rules, evaluated in numba) gives every text the
+    rules, order and first hits that ``KeywordMatcher._fired`` (one event's, in Python)
+    gives it, on rules of every shape: keyword lists sharing terms, all_of, any_of with
+    min_any above one, none_of, overlapping terms of different lengths, repeated terms."""
+    rng = random.Random(23)
+    # Words of 1 to 4 characters: a longer word may start before a shorter one that ends
+    # first, so a rule's first hit is not always its earliest-ending term's.
+    words = sorted({"".join(rng.choice("刷单返利贷款验证码账户冻结客服") for _ in range(n))
+                    for n in rng.choices((1, 2, 2, 3, 4), k=40)})
+    rules = []
+    for i in range(12):
+        picked = rng.sample(words, 7)
+        quoted = [f'"{w}"' for w in picked]
+        rules.append(f'[[rule]]\nid = "kw.c{i}"\nkind = "keyword"\naction = "score"\n'
+                     f'score = 5\ncategory = "t"\nall_of = [{quoted[0]}]\n'
+                     f'any_of = [{", ".join(quoted[i % 2:4])}]\nmin_any = {1 + i % 3}\n'
+                     f'none_of = [{quoted[5]}]\n\n')
+    lists = {f"lists/w{i}.txt": "\n".join(rng.sample(words, 15)) for i in range(3)}
+    rules += [f'[[rule]]\nid = "kw.list{i}"\nkind = "keyword_list"\naction = "score"\n'
+              f'score = 1\ncategory = "t"\nfile = "lists/w{i}.txt"\n\n' for i in range(3)]
+    rng.shuffle(rules)  # lists among the combos: rule order is not kind order
+    snap = compile_ruleset(load_ruleset(write_ruleset(tmp_path, "".join(rules), lists)))
+    (matcher,) = [m for m in snap.live if isinstance(m, KeywordMatcher)]
+    texts = list(dict.fromkeys(
+        "".join(rng.choice(words) + rng.choice(["", "，", "x", "刷"]) for _ in range(k))
+        for k in rng.choices(range(0, 12), k=1500)))
+    pending = {text: [] for text in texts}
+    assert len(pending) > SMALL_BATCH_EVENTS  # the kernel's path
+    batch = matcher._scan(pending)  # type: ignore[arg-type]
+    combos = empty = 0
+    for text, fired in zip(texts, batch, strict=True):
+        present = matcher._present(matcher.scanner.scan(text)) if text else {}
+        assert fired == (matcher._fired(present) if present else []), text
+        combos += any(not matcher.rules[r].is_list for r, _, _ in fired)
+        empty += bool(present) and not fired  # terms present, yet no rule fired
+    assert combos > 100 and empty > 3, (combos, empty)
+
+
 def test_a_term_in_both_all_of_and_any_of_reports_its_rule_once(tmp_path: Path) -> None:
     """The rule is one trigger of the term (it once was two: the match came out twice)."""
     root = write_ruleset(tmp_path, '[[rule]]\nid = "kw.both"\nkind = "keyword"\n'

@@ -83,16 +83,30 @@ def _fired(msg: Int32Array, term: Int32Array, end: Int32Array, term_lengths: Int
            ) -> tuple[Int32Array, Int32Array, Int32Array, Int32Array]:
     n_rules = len(min_any)
     n = len(msg)
-    capacity = 0  # at most one row per (occurrence, rule it triggers)
-    for i in range(n):
-        t = term[i]
-        capacity += trigger_starts[t + 1] - trigger_starts[t]
+    # Stamps mark what belongs to the message at hand, with no clearing per message:
+    # message + 1 in the main pass, and past every one of those in the sizing pass.
+    term_stamp = np.zeros(len(term_lengths), dtype=np.int32)
+    sizing = np.int32(msg[n - 1] + 2) if n else np.int32(1)
+    # Output rows: at most one per rule a message's distinct terms trigger (and at most
+    # one per rule). Counting every occurrence instead sized ~1 GiB for a 4,096-character
+    # run of one term that 200 rules share.
+    capacity = 0
+    i = 0
+    while i < n:
+        m = msg[i]
+        mark = sizing + m
+        triggered = 0
+        while i < n and msg[i] == m:
+            t = term[i]
+            i += 1
+            if term_stamp[t] != mark:
+                term_stamp[t] = mark
+                triggered += trigger_starts[t + 1] - trigger_starts[t]
+        capacity += min(triggered, n_rules)
     out_msg = np.empty(capacity, dtype=np.int32)
     out_rule = np.empty(capacity, dtype=np.int32)
     out_start = np.empty(capacity, dtype=np.int32)
     out_end = np.empty(capacity, dtype=np.int32)
-    # Stamps (message + 1) mark what belongs to the message at hand: no clearing per message.
-    term_stamp = np.zeros(len(term_lengths), dtype=np.int32)
     rule_stamp = np.zeros(n_rules, dtype=np.int32)
     best_start = np.zeros(n_rules, dtype=np.int32)
     best_end = np.zeros(n_rules, dtype=np.int32)

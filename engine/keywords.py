@@ -112,12 +112,6 @@ class KeywordMatcher:
         self.scanner.scan_batch(["warm", "up"])
         warm_rules()
 
-    def _matches_of(self, ctx: EventContext, present: Hits) -> tuple[Match, ...]:
-        """The matches of the rules ``present`` fires in ``ctx``'s text. They depend on the
-        text alone (its scan, its offset map, its original characters), so every event
-        with this text shares them, through its PreparedText."""
-        return self._matches(ctx, self._fired(present))
-
     def _fired(self, present: Hits) -> Fired:
         """``(rule index, start, end)`` of each rule ``present`` fires, in rule order, with
         its first hit (what ``engine.keyword_rules.fired_rules`` gives for a batch)."""
@@ -147,7 +141,9 @@ class KeywordMatcher:
     def _matches(self, ctx: EventContext, fired: Iterable[tuple[int, int, int]]
                  ) -> tuple[Match, ...]:
         """The matches of rules fired in ``ctx``'s text, their spans (in the normalized
-        text) mapped to the original text."""
+        text) mapped to the original text. They depend on the text alone (its rules
+        fired, its offset map, its original characters), so every event with this text
+        shares them, through its PreparedText."""
         found = []
         for index, start, end in fired:
             o_start, o_end = ctx.original_span(start, end)

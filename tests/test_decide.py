@@ -400,7 +400,8 @@ def test_keyword_matches_equal_the_general_candidate_path(tmp_path: Path) -> Non
             if rule.fires(present):
                 start, end = ctx.original_span(*rule.first_hit(present)[1:])
                 expected.append((rule.meta.id, text[start:end], start, end))
-        got = [(m.rule_id, m.matched, m.start, m.end) for m in matcher._matches_of(ctx, present)]
+        got = [(m.rule_id, m.matched, m.start, m.end)
+               for m in matcher._matches(ctx, matcher._fired(present))]
         assert got == expected, text
         many = len(present) > 1
         same = len({matcher.triggers[t] for t in present}) == 1
@@ -412,21 +413,29 @@ def test_keyword_matches_equal_the_general_candidate_path(tmp_path: Path) -> Non
 def test_the_batch_kernel_fires_the_rules_the_python_path_fires(tmp_path: Path) -> None:
     """``engine.keyword_rules`` (a batch's rules, evaluated in numba) gives every text the
     rules, order and first hits that ``KeywordMatcher._fired`` (one event's, in Python)
-    gives it, on rules of every shape: keyword lists sharing terms, all_of, any_of with
-    min_any above one, none_of, overlapping terms of different lengths, repeated terms."""
+    gives it, on rules of every shape: keyword lists sharing terms, combos of 0-3 all_of,
+    0-4 any_of (min_any 1 to all) and 0-2 none_of terms, overlapping terms of different
+    lengths, repeated terms."""
     rng = random.Random(23)
     # Words of 1 to 4 characters: a longer word may start before a shorter one that ends
     # first, so a rule's first hit is not always its earliest-ending term's.
     words = sorted({"".join(rng.choice("刷单返利贷款验证码账户冻结客服") for _ in range(n))
                     for n in rng.choices((1, 2, 2, 3, 4), k=40)})
     rules = []
-    for i in range(12):
-        picked = rng.sample(words, 7)
-        quoted = [f'"{w}"' for w in picked]
-        rules.append(f'[[rule]]\nid = "kw.c{i}"\nkind = "keyword"\naction = "score"\n'
-                     f'score = 5\ncategory = "t"\nall_of = [{quoted[0]}]\n'
-                     f'any_of = [{", ".join(quoted[i % 2:4])}]\nmin_any = {1 + i % 3}\n'
-                     f'none_of = [{quoted[5]}]\n\n')
+    for i in range(24):  # every shape: 0-3 all_of, 0-4 any_of, 0-2 none_of terms
+        picked = [f'"{w}"' for w in rng.sample(words, 9)]
+        n_all, n_any = rng.choice([(0, 1), (0, 3), (1, 0), (2, 0), (3, 0), (1, 2), (2, 4)])
+        n_none = rng.randrange(3)
+        lines = [f'[[rule]]\nid = "kw.c{i}"\nkind = "keyword"\naction = "score"\n'
+                 f'score = 5\ncategory = "t"\n']
+        if n_all:
+            lines.append(f"all_of = [{', '.join(picked[:n_all])}]\n")
+        if n_any:
+            lines.append(f"any_of = [{', '.join(picked[3:3 + n_any])}]\n"
+                         f"min_any = {rng.randint(1, n_any)}\n")
+        if n_none:
+            lines.append(f"none_of = [{', '.join(picked[7:7 + n_none])}]\n")
+        rules.append("".join(lines) + "\n")
     lists = {f"lists/w{i}.txt": "\n".join(rng.sample(words, 15)) for i in range(3)}
     rules += [f'[[rule]]\nid = "kw.list{i}"\nkind = "keyword_list"\naction = "score"\n'
               f'score = 1\ncategory = "t"\nfile = "lists/w{i}.txt"\n\n' for i in range(3)]

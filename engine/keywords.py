@@ -89,9 +89,10 @@ class KeywordMatcher:
                 self.rules.append(_Compiled(rule.meta, (), terms, (), 1, True, frozenset(terms)))
             else:
                 all_of, any_of = ids(rule.all_of, rule.meta), ids(rule.any_of, rule.meta)
-                self.rules.append(_Compiled(rule.meta, all_of, any_of,
-                                            ids(rule.none_of, rule.meta), rule.min_any, False,
-                                            frozenset(all_of + any_of)))
+                none_of = ids(rule.none_of, rule.meta)
+                problems += _never_fires(rule, normalizer, any_of)
+                self.rules.append(_Compiled(rule.meta, all_of, any_of, none_of, rule.min_any,
+                                            False, frozenset(all_of + any_of)))
         if problems:
             raise RuleSetError(problems)
         self.terms: tuple[str, ...] = tuple(term_ids)
@@ -242,6 +243,29 @@ class KeywordMatcher:
                 fired[m] = rows
             rows.append((r, s, e))
         return fired
+
+
+def _never_fires(rule: KeywordComboRule, normalizer: Normalizer, any_of: tuple[int, ...]
+                 ) -> list[Problem]:
+    """Why a combination rule could never fire once its terms are normalized (the parser
+    checks the terms as written: ``刷单`` and ``刷 单`` differ there, not here), if it
+    could not. ``any_of``: its any_of terms' ids, normalized and de-duplicated."""
+    meta, problems = rule.meta, []
+    if rule.any_of and len(any_of) < rule.min_any:
+        problems.append(Problem(
+            f"any_of holds {len(any_of)} distinct terms once normalized, fewer than min_any "
+            f"{rule.min_any}: the rule could never fire", file=meta.file, line=meta.line,
+            rule_id=meta.id, field="min_any"))
+    forms = {term: normalizer.normalize_keyword(term) for term in (*rule.all_of, *rule.any_of)}
+    for term in rule.none_of:
+        same = sorted(t for t, form in forms.items()
+                      if form and form == normalizer.normalize_keyword(term))
+        if same:
+            problems.append(Problem(
+                f"none_of term {term!r} is the same as required {same} once normalized: "
+                f"the rule could never fire", file=meta.file, line=meta.line,
+                rule_id=meta.id, field="none_of"))
+    return problems
 
 
 def _kept(prepared: PreparedText, shadow: bool) -> tuple[Match, ...] | None:

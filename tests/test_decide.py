@@ -24,7 +24,7 @@ from engine.keywords import KeywordMatcher
 from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.textmemo import DEFAULT_MAX_CHARS
-from rules import DEFAULT_RULESET_DIR, EventError, load_ruleset
+from rules import DEFAULT_RULESET_DIR, EventError, RuleSetError, load_ruleset
 from tests.rulesets import write_ruleset
 
 FRAUD = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
@@ -455,6 +455,29 @@ def test_the_batch_kernel_fires_the_rules_the_python_path_fires(tmp_path: Path) 
         combos += any(not matcher.rules[r].is_list for r, _, _ in fired)
         empty += bool(present) and not fired  # terms present, yet no rule fired
     assert combos > 100 and empty > 3, (combos, empty)
+
+
+def test_a_combination_that_normalizing_makes_unfireable_is_refused(tmp_path: Path) -> None:
+    """The parser checks terms as written; normalized, 刷单 and 刷 单 are one any_of term
+    (so min_any 2 is out of reach) and V信 is 微信 (required and forbidden at once). Both
+    rules are refused together, each named with its file, line and field; a rule whose
+    terms stay distinct compiles."""
+    rule = '[[rule]]\nid = "{id}"\nkind = "keyword"\naction = "score"\nscore = 5\n{terms}\n\n'
+    root = write_ruleset(tmp_path, "".join(rule.format(id=i, terms=t) for i, t in (
+        ("kw.ok", 'any_of = ["刷单", "返利"]\nmin_any = 2'),
+        ("kw.same_any", 'any_of = ["刷单", "刷 单"]\nmin_any = 2'),
+        ("kw.same_none", 'all_of = ["V信"]\nnone_of = ["微信"]'))))
+    with pytest.raises(RuleSetError) as info:
+        compile_ruleset(load_ruleset(root))
+    found = {(p.rule_id, p.field): p for p in info.value.problems}
+    assert set(found) == {("kw.same_any", "min_any"), ("kw.same_none", "none_of")}
+    assert "1 distinct terms once normalized, fewer than min_any 2" in found[
+        ("kw.same_any", "min_any")].message
+    assert "'微信' is the same as required ['V信']" in found[("kw.same_none", "none_of")].message
+    assert all(p.file.endswith(".toml") and p.line > 0 for p in found.values())
+    fine = write_ruleset(tmp_path / "fine", rule.format(id="kw.ok", terms='any_of = ["刷单", '
+                                                        '"返利"]\nmin_any = 2'))
+    assert decide(compile_ruleset(load_ruleset(fine)), sms("刷单返利")).score == 5
 
 
 def test_a_term_in_both_all_of_and_any_of_reports_its_rule_once(tmp_path: Path) -> None:

@@ -71,10 +71,14 @@ class KeywordMatcher:
         term_ids: dict[str, int] = {}
         problems: list[Problem] = []
 
-        def ids(terms: Sequence[str], meta: RuleMeta) -> tuple[int, ...]:
+        def ids(terms: Sequence[str], meta: RuleMeta,
+                forms: dict[str, str] | None = None) -> tuple[int, ...]:
+            """The terms' ids once normalized; ``forms`` (if given) gets each term's form."""
             out = []
             for term in terms:
                 folded = normalizer.normalize_keyword(term)
+                if forms is not None:
+                    forms[term] = folded
                 if not folded:
                     problems.append(Problem(f"keyword {term!r} is empty once normalized",
                                             file=meta.file, line=meta.line, rule_id=meta.id))
@@ -88,9 +92,11 @@ class KeywordMatcher:
                 terms = ids(rule.terms, rule.meta)
                 self.rules.append(_Compiled(rule.meta, (), terms, (), 1, True, frozenset(terms)))
             else:
-                all_of, any_of = ids(rule.all_of, rule.meta), ids(rule.any_of, rule.meta)
-                none_of = ids(rule.none_of, rule.meta)
-                problems += _never_fires(rule, normalizer, any_of)
+                forms: dict[str, str] = {}
+                all_of = ids(rule.all_of, rule.meta, forms)
+                any_of = ids(rule.any_of, rule.meta, forms)
+                none_of = ids(rule.none_of, rule.meta, forms)
+                problems += _never_fires(rule, forms, any_of)
                 self.rules.append(_Compiled(rule.meta, all_of, any_of, none_of, rule.min_any,
                                             False, frozenset(all_of + any_of)))
         if problems:
@@ -245,21 +251,21 @@ class KeywordMatcher:
         return fired
 
 
-def _never_fires(rule: KeywordComboRule, normalizer: Normalizer, any_of: tuple[int, ...]
+def _never_fires(rule: KeywordComboRule, forms: dict[str, str], any_of: tuple[int, ...]
                  ) -> list[Problem]:
     """Why a combination rule could never fire once its terms are normalized (the parser
     checks the terms as written: ``刷单`` and ``刷 单`` differ there, not here), if it
-    could not. ``any_of``: its any_of terms' ids, normalized and de-duplicated."""
+    could not. ``forms``: each of its terms normalized; ``any_of``: its any_of terms'
+    ids, normalized and de-duplicated."""
     meta, problems = rule.meta, []
     if rule.any_of and len(any_of) < rule.min_any:
         problems.append(Problem(
             f"any_of holds {len(any_of)} distinct terms once normalized, fewer than min_any "
             f"{rule.min_any}: the rule could never fire", file=meta.file, line=meta.line,
             rule_id=meta.id, field="min_any"))
-    forms = {term: normalizer.normalize_keyword(term) for term in (*rule.all_of, *rule.any_of)}
+    required = {*rule.all_of, *rule.any_of}
     for term in rule.none_of:
-        same = sorted(t for t, form in forms.items()
-                      if form and form == normalizer.normalize_keyword(term))
+        same = sorted(t for t in required if forms[t] and forms[t] == forms[term])
         if same:
             problems.append(Problem(
                 f"none_of term {term!r} is the same as required {same} once normalized: "

@@ -24,8 +24,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract, extract_many
 from engine.extract_gate import may_extract_batch, may_extract_one
@@ -34,6 +32,7 @@ from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.textmemo import PreparedText
 from engine.types import Action, Decision, Event, Match
+from engine.utf32 import code_points
 from rules.errors import EventError
 
 
@@ -104,10 +103,10 @@ def _prepare_many(texts: list[str], snapshot: Snapshot) -> list[PreparedText]:
 def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:
     """The single-text form of :func:`_prepare_many`: kernels that return ints, and the
     normalized code points kept for the keyword scan (a batch's setup costs ~10 µs)."""
-    buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    normalized, code_points = snapshot.text_batch.normalize_one(text, buf)
+    buf = code_points(text)
+    normalized, normalized_points = snapshot.text_batch.normalize_one(text, buf)
     extracted = tuple(extract(text, snapshot.default_cc, buf)) if may_extract_one(buf) else ()
-    return PreparedText(normalized, code_points, extracted)
+    return PreparedText(normalized, normalized_points, extracted)
 
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:

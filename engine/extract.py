@@ -52,6 +52,7 @@ from engine.extract_starts import (
 )
 from engine.kwscan import encode_batch, every_character
 from engine.types import record
+from engine.utf32 import code_points, text_of
 from rules.domains import normalize_domain
 from rules.phone import canonical_number, country_code_of
 
@@ -387,7 +388,7 @@ def extract(text: str, default_cc: str = "86",
     reference the tests hold it to.
     """
     if buf is None:
-        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        buf = code_points(text)
     view, origin, offsets = view_and_starts_one(buf, _view_tables())
     return _extract_view(text, view, origin, default_cc, _matches_at(view, offsets))
 
@@ -403,7 +404,7 @@ def extract_many(texts: Sequence[str], default_cc: str = "86") -> list[list[Extr
         return []
     view_buf, view_starts, origin, removed, offsets, bounds = views_and_starts(
         *encode_batch(texts), _view_tables())
-    decoded = view_buf.tobytes().decode("utf-32-le", "surrogatepass")
+    decoded = text_of(view_buf)
     vs, at, b, gaps = view_starts.tolist(), offsets.tolist(), bounds.tolist(), removed.tolist()
     out = []
     for i, text in enumerate(texts):

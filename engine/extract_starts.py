@@ -45,6 +45,7 @@ import numpy.typing as npt
 from numba import njit
 
 from engine.kwscan import every_character
+from engine.utf32 import text_of
 
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
@@ -343,7 +344,7 @@ def view_and_starts_one(buf: UInt32Array, tables: ViewTables
                                   _CUE_NEXT)
     o, removed, k = packed[:3].tolist()
     n = buf.shape[0]
-    view = packed[3:3 + o].tobytes().decode("utf-32-le", "surrogatepass")
+    view = text_of(packed[3:3 + o])
     origin = packed[3 + n:3 + n + o].tolist() if removed else None
     return view, origin, packed[3 + 2 * n:3 + 2 * n + k].tolist()
 

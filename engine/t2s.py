@@ -40,6 +40,8 @@ import numpy.typing as npt
 import opencc
 from numba import njit
 
+from engine.utf32 import code_points, text_of
+
 try:  # a declared dependency; without it OpenCC itself converts (see load)
     import marisa_trie
 except ImportError:  # pragma: no cover - the test environment has it
@@ -200,14 +202,14 @@ class T2SConverter:
     def convert(self, text: str) -> str:
         """The simplified text; ``ValueError`` for text holding a lone surrogate (where
         OpenCC raises ``UnicodeEncodeError``)."""
-        buf = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        buf = code_points(text)
         out = np.empty_like(buf)
         t = self.tables
         changed = _convert(buf, out, t.limit, t.maps, t.phrase_index, t.key_starts,
                            t.phrase_points)
         if changed == _SURROGATES:
             raise ValueError("text holds a lone surrogate")
-        return out.tobytes().decode("utf-32-le") if changed else text
+        return text_of(out) if changed else text
 
 
 def load_from(share: Path) -> T2SConverter:

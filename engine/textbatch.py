@@ -58,6 +58,7 @@ from engine.textclasses import (
     static_classes,
 )
 from engine.textcontext import DETECTED, NO_EDIT, apply_context, context_tables
+from engine.utf32 import code_points, text_of
 
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
@@ -162,7 +163,7 @@ class BatchNormalizer:
         kinds = outcome.tolist()  # plain lists: numpy's per-call cost shows on single events
         decoded = ""
         if FOLDED in kinds:
-            decoded = folded.tobytes().decode("utf-32-le", "surrogatepass")
+            decoded = text_of(folded)
         bounds = starts.tolist()
         out: list[Normalized] = []
         for i, (text, kind) in enumerate(zip(texts, kinds, strict=True)):
@@ -192,7 +193,7 @@ class BatchNormalizer:
         The real corpora in ``../shared/data`` hold no astral text, so they gain nothing;
         disguised fraud text using rare Extension B characters does."""
         simplified = self.normalizer.to_simplified(text)
-        buf = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
+        buf = code_points(simplified)
         fast = self._fold_text(simplified, buf, self._simplified_classes, self._no_trad)
         if fast is not None:
             return fast
@@ -227,10 +228,10 @@ class BatchNormalizer:
         m = int(packed[0])
         if m == NO_EDIT:
             return _same_offsets(text, folded)
-        code_points = _frozen(packed[1:1 + m].astype(np.uint32))
-        t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
+        points = _frozen(packed[1:1 + m].astype(np.uint32))
+        t = text_of(points)
         return Normalized(t, packed[1 + m:1 + 2 * m].tolist(),
-                          packed[1 + 2 * m:].tolist() or (), len(text)), code_points
+                          packed[1 + 2 * m:].tolist() or (), len(text)), points
 
     def normalize_one(self, text: str, buf: UInt32Array) -> tuple[Normalized, UInt32Array | None]:
         """``normalizer.normalize(text)`` for one message, and the normalized text's code
@@ -255,11 +256,11 @@ class BatchNormalizer:
         self.normalize_one("ＶＸ", np.frombuffer("ＶＸ".encode("utf-32-le"), np.uint32))
 
 
-def _same_offsets(text: str, code_points: UInt32Array) -> tuple[Normalized, UInt32Array]:
+def _same_offsets(text: str, points: UInt32Array) -> tuple[Normalized, UInt32Array]:
     """The result for code points that kept every offset of ``text`` (a fold, or context
     rules that changed nothing)."""
-    t = code_points.tobytes().decode("utf-32-le", "surrogatepass")
-    return Normalized(t, range(len(t)), (), len(text)), _frozen(code_points)
+    t = text_of(points)
+    return Normalized(t, range(len(t)), (), len(text)), _frozen(points)
 
 
 def _frozen(code_points: UInt32Array) -> UInt32Array:

@@ -193,6 +193,44 @@ def test_decide_single_latency(benchmark: pytest.FixtureRequest, snapshot: Snaps
     benchmark.extra_info.update(p50_us=p50, p99_us=p99, p99_warm_caches_us=warm)
 
 
+EVICT_BYTES = 64 << 20  # twice this machine's 32 MB L3: every cache line and TLB entry goes
+
+
+def test_decide_single_cold_caches(benchmark: pytest.FixtureRequest, snapshot: Snapshot,
+                                   runtime: VelocityState, corpus: str,
+                                   messages: list[MessageEvent]) -> None:
+    """A single decision whose caches other work has evicted, against the same decisions
+    back to back. In the gRPC server, the stack's work between two decisions evicts much
+    of what a decision touches (interpreter paths, numba dispatch, tables), and a decision
+    there costs several times its figure in a tight loop: this row shows that factor, so
+    that work on the footprint of a decision has a figure to move."""
+    sample = messages[:1000]
+    evict = np.ones(EVICT_BYTES // 8)
+
+    def timed_pass(cold: bool) -> npt.NDArray[np.float64]:
+        timings = np.empty(len(sample))
+        for i, m in enumerate(sample):
+            snapshot.text_memo.clear()  # each text prepared again, as on first sight
+            if cold:
+                evict.sum()
+            t0 = time.perf_counter_ns()
+            decide(snapshot, m, runtime)
+            timings[i] = time.perf_counter_ns() - t0
+        return timings / 1000
+
+    timed_pass(False)  # every kernel signature compiled and every table paged in
+    warm, cold = timed_pass(False), timed_pass(True)
+    benchmark.pedantic(decide, args=(snapshot, sample[0], runtime), rounds=50, iterations=1)
+    record(benchmark, f"single decision mean, caches evicted before each{CORPORA[corpus][1]}",
+           float(cold.mean()), "µs", "the same decisions back to back, mean",
+           float(warm.mean()), "- (no target: shows the cold-cache factor)",
+           note=f"a pass over {EVICT_BYTES >> 20} MB before each decision; cold p50 "
+                f"{np.percentile(cold, 50):.1f} / p99 {np.percentile(cold, 99):.1f} µs, warm p50 "
+                f"{np.percentile(warm, 50):.1f} / p99 {np.percentile(warm, 99):.1f} µs; "
+                f"{len(sample)} decisions, text memo emptied before each")
+    benchmark.extra_info.update(cold_mean_us=float(cold.mean()), warm_mean_us=float(warm.mean()))
+
+
 def test_compile_bench_ruleset(benchmark: pytest.FixtureRequest, tmp_path: Path) -> None:
     root = build_bench_ruleset(tmp_path / "rules")
     snap = benchmark.pedantic(lambda: compile_ruleset(load_ruleset(root)), rounds=1,

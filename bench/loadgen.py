@@ -135,6 +135,9 @@ class Point:
     p99_ms: float = 0.0
     p999_ms: float = 0.0
     max_ms: float = 0.0
+    # CPU time the server process spent per event answered (user + system, every thread;
+    # 0: not measured). Unlike a throughput, it leaves out time the host gave elsewhere.
+    server_cpu_us_per_event: float = 0.0
 
     def finish(self, latencies: list[float], started: float, ended: float) -> Point:
         lat = np.array([x for x in latencies if x >= 0.0]) * 1000.0
@@ -275,6 +278,27 @@ def stream_run(channel: grpc.Channel, payloads: list[bytes], rate: float | None,
 # -- orchestration ---------------------------------------------------------------------------------
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; else None)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_cpu(pid: int, fn: Callable[[], Point]) -> Point:
+    """Run one load point and record the server's CPU time per event it answered."""
+    before = process_cpu_seconds(pid)
+    point = fn()
+    after = process_cpu_seconds(pid)
+    events = point.ok * point.events_per_request
+    if before is not None and after is not None and events:
+        point.server_cpu_us_per_event = round((after - before) / events * 1e6, 2)
+    return point
+
+
 def start_process(args: list[str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env,
@@ -350,7 +374,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for name in ("noop", "interceptor"):  # back to back, baseline first
                     point = Point(**{**asdict(template), "server": name, "errors": {},
                                      "round": round_})
-                    points.append(fn(channels[name], point))
+                    points.append(measure_cpu(procs[name].pid,
+                                              functools.partial(fn, channels[name], point)))
                     print(_row(points[-1]), file=sys.stderr, flush=True)
     finally:
         for channel in channels.values():
@@ -430,6 +455,17 @@ def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namesp
     # With an even number of rounds the median is the worse of the middle two, never
     # their mean: rounds of 1.5 and 2.5 ms do not make a p99 of 2.0 that meets <= 2.0.
     ratios = {m: statistics.median_low(r) if r else None for m, r in per_round.items()}
+    # The same ceilings read as CPU per event: the no-op's over ours, per round. A server
+    # that is CPU-bound on its one core would reach this throughput ratio if the host gave
+    # it the core the whole time; it moves far less between runs than the throughputs.
+    cpu_per_round = {m: [round(noop.server_cpu_us_per_event / ours.server_cpu_us_per_event, 3)
+                         for ours, noop in zip(rounds("interceptor", m, "closed"),
+                                               rounds("noop", m, "closed"), strict=True)
+                         if ours.server_cpu_us_per_event and noop.server_cpu_us_per_event]
+                     for m in ("unary", "batch", "stream")}
+    cpu_us = {m: {s: statistics.median([p.server_cpu_us_per_event for p in rounds(s, m, "closed")
+                                        if p.server_cpu_us_per_event] or [0.0])
+                  for s in ("interceptor", "noop")} for m in ("unary", "batch", "stream")}
     p99s = [p.p99_ms for p in rounds("interceptor", "unary", "open", 1000)]
     p99 = statistics.median_high(p99s) if p99s else None
 
@@ -460,6 +496,9 @@ def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namesp
         "sanity": sanity,
         "points": [asdict(p) for p in points],
         "ratios_vs_noop": ratios,
+        "cpu_ratios_vs_noop": {m: {"median": statistics.median_low(r) if r else None,
+                                   "runs": r, "server_cpu_us_per_event": cpu_us[m]}
+                               for m, r in cpu_per_round.items()},
         "targets": targets,
     }
 
@@ -469,14 +508,28 @@ def _row(p: Point) -> str:
     errors = ", ".join(f"{k} {v}" for k, v in p.errors.items()) or "-"
     return (f"| {p.mode} | {p.server} | {offered} | {p.round} | {p.events_per_request} | "
             f"{p.events_per_s:,.0f} | {p.p50_ms:.2f} | {p.p99_ms:.2f} | {p.p999_ms:.2f} | "
-            f"{errors} |")
+            f"{p.server_cpu_us_per_event or '-'} | {errors} |")
+
+
+def _cpu_lines(cpu: dict[str, Any]) -> list[str]:
+    """The ceilings as server CPU per event (a table after the targets'), if measured."""
+    rows = [f"| {mode} | {c['server_cpu_us_per_event']['interceptor']:.1f} | "
+            f"{c['server_cpu_us_per_event']['noop']:.1f} | {c['median']} | "
+            f"{', '.join(map(str, c['runs']))} |"
+            for mode, c in cpu.items() if c.get("median") is not None]
+    if not rows:
+        return []
+    return ["", "Ceilings as server CPU per event (median of rounds; the ratio is the no-op's "
+            "CPU per event over ours, per round):", "",
+            "| mode | interceptor µs/event | no-op µs/event | no-op / ours | every round |",
+            "|---|---|---|---|---|", *rows]
 
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "| mode | server | offered events | round | events/request | achieved events/s | "
-        "p50 ms | p99 ms | p99.9 ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "p50 ms | p99 ms | p99.9 ms | server CPU µs/event | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *(_row(Point(**p)) for p in result["points"]),
         "",
         "| target | measured (median of rounds) | every round | wanted | met |",
@@ -484,6 +537,7 @@ def markdown(result: dict[str, Any]) -> str:
         *(f"| {k} | {v['measured']} | {', '.join(map(str, v.get('runs', [])))} | "
           f"{v['target']} | {'yes' if v['met'] else 'NO'} |"
           for k, v in result["targets"].items()),
+        *_cpu_lines(result.get("cpu_ratios_vs_noop", {})),
         "",
         f"Sanity: fraud SMS -> {result['sanity']['fraud_sms_action']} "
         f"(ruleset {result['sanity']['ruleset_version']}). Machine: {result['machine']}.",

@@ -157,6 +157,20 @@ def test_decide_batch_stages(benchmark: pytest.FixtureRequest, snapshot: Snapsho
         for stage in measured[0]}
 
 
+def time_decisions(snapshot: Snapshot, runtime: VelocityState, sample: list[MessageEvent],
+                   before_each: Callable[[], object] | None = None) -> npt.NDArray[np.float64]:
+    """Each of ``sample`` decided alone, in order: µs per decision. ``before_each`` runs
+    before each decision, outside its timing."""
+    timings = np.empty(len(sample))
+    for i, m in enumerate(sample):
+        if before_each is not None:
+            before_each()
+        t0 = time.perf_counter_ns()
+        decide(snapshot, m, runtime)
+        timings[i] = time.perf_counter_ns() - t0
+    return timings / 1000
+
+
 def test_decide_single_latency(benchmark: pytest.FixtureRequest, snapshot: Snapshot,
                                runtime: VelocityState, corpus: str,
                                messages: list[MessageEvent],
@@ -165,24 +179,16 @@ def test_decide_single_latency(benchmark: pytest.FixtureRequest, snapshot: Snaps
     for m in warm_up:
         decide(snapshot, m, runtime)
 
-    def timed_pass() -> npt.NDArray[np.float64]:
-        timings = np.empty(len(sample))
-        for i, m in enumerate(sample):
-            t0 = time.perf_counter_ns()
-            decide(snapshot, m, runtime)
-            timings[i] = time.perf_counter_ns() - t0
-        return timings
-
     # Every memo cache empty (prepared texts, number keys, the phones of a digit run,
     # host rules): the pass gains from the corpus's own repeats, not from the batch
     # tests before it, which decided these very messages. The second pass, every cache
     # holding the sample, is the figure for traffic the process has seen before.
     clear_memo_caches(snapshot)
-    timings = timed_pass()
+    timings = time_decisions(snapshot, runtime, sample)
     hit_rate = snapshot.text_memo.hits / len(sample)
     snapshot.text_memo.clear()
-    warm = float(np.percentile(timed_pass(), 99)) / 1000
-    p50, p99 = (float(np.percentile(timings, q)) / 1000 for q in (50, 99))
+    warm = float(np.percentile(time_decisions(snapshot, runtime, sample), 99))
+    p50, p99 = (float(np.percentile(timings, q)) for q in (50, 99))
     aho_rate = aho_scan()  # right after the timed loop, for the reason given above
     benchmark.pedantic(decide, args=(snapshot, sample[0], runtime), rounds=200, iterations=1)
     record(benchmark, f"single decision p99{CORPORA[corpus][1]}", p99, "µs",
@@ -206,20 +212,15 @@ def test_decide_single_cold_caches(benchmark: pytest.FixtureRequest, snapshot: S
     that work on the footprint of a decision has a figure to move."""
     sample = messages[:1000]
     evict = np.ones(EVICT_BYTES // 8)
+    forget = snapshot.text_memo.clear  # each text prepared again, as on first sight
 
-    def timed_pass(cold: bool) -> npt.NDArray[np.float64]:
-        timings = np.empty(len(sample))
-        for i, m in enumerate(sample):
-            snapshot.text_memo.clear()  # each text prepared again, as on first sight
-            if cold:
-                evict.sum()
-            t0 = time.perf_counter_ns()
-            decide(snapshot, m, runtime)
-            timings[i] = time.perf_counter_ns() - t0
-        return timings / 1000
+    def forget_and_evict() -> None:
+        forget()
+        evict.sum()
 
-    timed_pass(False)  # every kernel signature compiled and every table paged in
-    warm, cold = timed_pass(False), timed_pass(True)
+    time_decisions(snapshot, runtime, sample, forget)  # every table paged in
+    warm = time_decisions(snapshot, runtime, sample, forget)
+    cold = time_decisions(snapshot, runtime, sample, forget_and_evict)
     benchmark.pedantic(decide, args=(snapshot, sample[0], runtime), rounds=50, iterations=1)
     record(benchmark, f"single decision mean, caches evicted before each{CORPORA[corpus][1]}",
            float(cold.mean()), "µs", "the same decisions back to back, mean",

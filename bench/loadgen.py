@@ -448,10 +448,12 @@ def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namesp
                        and p.loop == loop and p.offered_events_per_s == offered),
                       key=lambda p: p.round)
 
+    modes = ("unary", "batch", "stream")
+    # each ceiling's rounds as (ours, no-op) pairs, measured back to back
+    pairs = {m: list(zip(rounds("interceptor", m, "closed"), rounds("noop", m, "closed"),
+                         strict=True)) for m in modes}
     per_round = {m: [round(ours.events_per_s / max(noop.events_per_s, 1e-9), 3)
-                     for ours, noop in zip(rounds("interceptor", m, "closed"),
-                                           rounds("noop", m, "closed"), strict=True)]
-                 for m in ("unary", "batch", "stream")}
+                     for ours, noop in pairs[m]] for m in modes}
     # With an even number of rounds the median is the worse of the middle two, never
     # their mean: rounds of 1.5 and 2.5 ms do not make a p99 of 2.0 that meets <= 2.0.
     ratios = {m: statistics.median_low(r) if r else None for m, r in per_round.items()}
@@ -459,13 +461,13 @@ def summarise(points: list[Point], sanity: dict[str, Any], args: argparse.Namesp
     # that is CPU-bound on its one core would reach this throughput ratio if the host gave
     # it the core the whole time; it moves far less between runs than the throughputs.
     cpu_per_round = {m: [round(noop.server_cpu_us_per_event / ours.server_cpu_us_per_event, 3)
-                         for ours, noop in zip(rounds("interceptor", m, "closed"),
-                                               rounds("noop", m, "closed"), strict=True)
+                         for ours, noop in pairs[m]
                          if ours.server_cpu_us_per_event and noop.server_cpu_us_per_event]
-                     for m in ("unary", "batch", "stream")}
-    cpu_us = {m: {s: statistics.median([p.server_cpu_us_per_event for p in rounds(s, m, "closed")
-                                        if p.server_cpu_us_per_event] or [0.0])
-                  for s in ("interceptor", "noop")} for m in ("unary", "batch", "stream")}
+                     for m in modes}
+    cpu_us = {m: {side: statistics.median([p.server_cpu_us_per_event
+                                           for p in rounds(side, m, "closed")
+                                           if p.server_cpu_us_per_event] or [0.0])
+                  for side in ("interceptor", "noop")} for m in modes}
     p99s = [p.p99_ms for p in rounds("interceptor", "unary", "open", 1000)]
     p99 = statistics.median_high(p99s) if p99s else None
 

@@ -62,6 +62,7 @@ from numba import njit
 
 from engine.extract import _CN_NUMERALS, _INVISIBLE_RE, _TLDS, _VIEW
 from engine.kwscan import Int64Array, UInt32Array, encode_batch
+from engine.utf32 import code_points, text_of
 
 __all__ = [
     "ALWAYS",
@@ -140,7 +141,7 @@ def _class_table() -> UInt8Array:
         table[ord(ch)] = code
     table[0xD800:0xE000] = _ALWAYS
     scalars = np.r_[0:0xD800, 0xE000:_TABLE_SIZE].astype(np.uint32)
-    every = scalars.tobytes().decode("utf-32-le")  # every code point but the surrogates
+    every = text_of(scalars)  # every code point but the surrogates
     for m in _INVISIBLE_RE.finditer(every):
         table[ord(m.group())] = _ALWAYS
     return table
@@ -578,4 +579,4 @@ def may_extract(text: str) -> bool:
 def warm() -> None:
     """Compile (or load from cache) the kernel on tiny input."""
     may_extract_batch(["", "一三八 1一2 a.com [dot] x:// vx abcdef +8613800138000", "\u200b"])
-    may_extract_one(np.frombuffer("a.com".encode("utf-32-le"), np.uint32))
+    may_extract_one(code_points("a.com"))

@@ -57,7 +57,7 @@ import numpy.typing as npt
 from numba import njit
 
 from engine.prefetch import prefetch
-from engine.utf32 import code_points
+from engine.utf32 import code_points, text_of
 
 __all__ = ["KeywordScanner", "encode_batch", "every_character", "reference_scan", "warm"]
 
@@ -429,7 +429,7 @@ def every_character(end: int = 0x110000) -> str:
     """
     cps = np.arange(end, dtype=np.uint32)
     cps = cps[(cps < 0xD800) | (cps >= 0xE000)]
-    return cps.tobytes().decode("utf-32-le")
+    return text_of(cps)
 
 
 class KeywordScanner:

@@ -196,7 +196,7 @@ class T2SConverter:
         """Every phrase key, sorted by first character (longest first among equals)."""
         t = self.tables
         points, starts = t.phrase_points[0], t.key_starts.tolist()
-        text = points.tobytes().decode("utf-32-le")
+        text = text_of(points)
         return [text[a:b] for a, b in pairwise(starts)]
 
     def convert(self, text: str) -> str:

@@ -253,7 +253,7 @@ class BatchNormalizer:
 
     def warm(self) -> None:
         self.normalize_many(["warm 刷 单", "ＶＸ", "刷*单 刷刷刷 一三八 全.产.权"])
-        self.normalize_one("ＶＸ", np.frombuffer("ＶＸ".encode("utf-32-le"), np.uint32))
+        self.normalize_one("ＶＸ", code_points("ＶＸ"))
 
 
 def _same_offsets(text: str, points: UInt32Array) -> tuple[Normalized, UInt32Array]:

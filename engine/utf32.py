@@ -4,10 +4,10 @@
 ``utf-8``, ``utf-16`` and ``utf-32`` with a BOM have one): every call normalizes
 the name and looks the codec up in the registry first. Calling the codec's C
 function directly skips that, and so does passing ``np.frombuffer`` a dtype object
-instead of a type to convert. Warm, that saves ~0.3 µs a call; in a server, where
-gRPC's work between two decisions has evicted the lookup's code and data from the
-CPU caches, the encoding of one SMS went from ~16-20 µs to ~7-8 µs, and a decode
-from ~8-10 to ~5-8 µs (measured after evicting the caches with a 32 MB pass).
+instead of a type to convert. Warm, that saves ~0.3 µs a call. With the CPU caches
+evicted (a 32 MB pass before each call, in-process; in the server, gRPC's work between
+two decisions evicts much of the lookup's code and data), encoding one SMS went from
+~16-20 µs to ~7-8 µs, and a decode from ~8-10 to ~5-8 µs.
 
 ``surrogatepass`` keeps a lone surrogate one code unit, so buffer offsets are ``str``
 offsets.

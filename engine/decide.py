@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 
 from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract, extract_many
-from engine.extract_gate import may_extract_batch, may_extract_one
+from engine.extract_gate import may_extract_batch
 from engine.kwscan import encode_batch
 from engine.matchers import SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
@@ -104,8 +104,8 @@ def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:
     """The single-text form of :func:`_prepare_many`: kernels that return ints, and the
     normalized code points kept for the keyword scan (a batch's setup costs ~10 µs)."""
     buf = code_points(text)
-    normalized, normalized_points = snapshot.text_batch.normalize_one(text, buf)
-    extracted = tuple(extract(text, snapshot.default_cc, buf)) if may_extract_one(buf) else ()
+    normalized, normalized_points, may_extract = snapshot.text_batch.prepare_one(text, buf)
+    extracted = tuple(extract(text, snapshot.default_cc, buf)) if may_extract else ()
     return PreparedText(normalized, normalized_points, extracted)
 
 

@@ -175,6 +175,8 @@ _FLAGS[ord("a") : ord("z") + 1] = _F_ALNUM
 _FLAGS[_CN0 : _YI + 1] = _F_NUMERAL | _F_ALNUM
 for _c in (*b"xqgntmv", _XIN, _JI, _BAO, _KOU, _E):
     _FLAGS[_c] |= _F_CUE_END
+#: The tables :func:`reasons_one` takes after the message: class table, flags, TLD keys.
+GATE_TABLES = (_TABLE, _FLAGS, _TLD_KEYS)
 
 
 # --------------------------------------------------------------------------- kernel
@@ -515,8 +517,11 @@ def _reasons(buf: UInt32Array, starts: Int64Array, table: UInt8Array, flags: UIn
 
 
 @njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
-def _reasons_one(buf: UInt32Array, table: UInt8Array, flags: UInt8Array,
-                 tld_keys: Int64Array) -> int:
+def reasons_one(buf: UInt32Array, table: UInt8Array, flags: UInt8Array,
+                tld_keys: Int64Array) -> int:
+    """One message's reason bits, given the :data:`GATE_TABLES`; a kernel, so that
+    another kernel can run the gate beside its own work on one message
+    (``engine.textbatch.BatchNormalizer.prepare_one``)."""
     # One message: an int comes back, not an array (a returned array costs ~1 µs).
     starts = np.zeros(2, dtype=np.int64)
     starts[1] = buf.shape[0]
@@ -564,7 +569,7 @@ def may_extract_one(buf: UInt32Array) -> bool:
     >>> may_extract_one(np.frombuffer(t.encode("utf-32-le"), np.uint32))
     True
     """
-    return _reasons_one(buf, _TABLE, _FLAGS, _TLD_KEYS) != 0
+    return reasons_one(buf, _TABLE, _FLAGS, _TLD_KEYS) != 0
 
 
 def may_extract(text: str) -> bool:

@@ -188,7 +188,10 @@ class NumberMatcher:
     def _resolve_one(self, key: int, field: str) -> Combo:
         """:meth:`resolve` for one key of a small batch: kernel calls that take and return
         ints, and the prefix table's dict copy where there is one (no arrays built)."""
-        cid = self.exact.get(key)
+        return self._resolve_found(key, field, self.exact.get(key))
+
+    def _resolve_found(self, key: int, field: str, cid: int) -> Combo:
+        """:meth:`_resolve_one` given ``key``'s exact-table value ``cid`` (-1: absent)."""
         combo = self._for_field(cid, field) if cid >= 0 else ()
         if combo:
             return combo
@@ -229,9 +232,19 @@ class NumberMatcher:
                               start, end))
 
     def _match_one(self, ctx: EventContext, shadow: bool) -> None:
-        """One event: each number resolved on its own (no lists of owners, keys, fields)."""
-        for field, key in ctx.numbers.items():
-            combo = self._resolve_one(key, field)
+        """One event: each number resolved on its own (no lists of owners, keys, fields);
+        an SMS's or a call's two parties with one exact-table call."""
+        numbers = ctx.numbers
+        resolved: tuple[tuple[str, int, Combo], ...]
+        if len(numbers) == 2:
+            (field_a, key_a), (field_b, key_b) = numbers.items()
+            found_a, found_b = self.exact.get_pair(key_a, key_b)
+            resolved = ((field_a, key_a, self._resolve_found(key_a, field_a, found_a)),
+                        (field_b, key_b, self._resolve_found(key_b, field_b, found_b)))
+        else:
+            resolved = tuple((field, key, self._resolve_one(key, field))
+                             for field, key in numbers.items())
+        for field, key, combo in resolved:
             if combo:
                 self._report(ctx, field, key, None, combo, shadow)
         for item in ctx.extracted:

@@ -162,6 +162,12 @@ def _lookup_one(t64: Int64Array, t32: Int32Array, nb: np.uint64, q: np.int64) ->
     return _probe(t64, t32, nb, q)
 
 
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
+def _lookup_pair(t64: Int64Array, t32: Int32Array, nb: np.uint64, a: np.int64,
+                 b: np.int64) -> tuple[np.int32, np.int32]:
+    return _probe(t64, t32, nb, a), _probe(t64, t32, nb, b)
+
+
 @njit(cache=True, nogil=True)
 def _lookup_serial(t64: Int64Array, t32: Int32Array, nb: np.uint64,
                    queries: Int64Array) -> Int32Array:
@@ -295,6 +301,19 @@ class NumberIndex:
         # (The kernel's annotations say numpy scalars; numba takes and gives these ints.)
         return _lookup_one(self._t64, self._t32, self._nb, key)  # type: ignore[arg-type,return-value]
 
+    def get_pair(self, a: int, b: int) -> tuple[int, int]:
+        """``(get(a), get(b))`` in one kernel call: an event's two party numbers. Where
+        other work between decisions has evicted the caches, a call into numba costs
+        ~4 µs before it does anything, so one call instead of two is a saving.
+
+        >>> NumberIndex.build(np.array([86110], np.int64), np.array([3], np.int32)).get_pair(
+        ...     86119, 86110)
+        (-1, 3)
+        """
+        if self._n == 0 or not (0 <= a < 1 << 63 and 0 <= b < 1 << 63):
+            return self.get(a), self.get(b)
+        return _lookup_pair(self._t64, self._t32, self._nb, a, b)  # type: ignore[arg-type,return-value]
+
     def lookup_serial(self, queries: npt.ArrayLike) -> Int32Array:
         """Like :meth:`lookup` but always on one thread (for measuring)."""
         q = np.ascontiguousarray(queries, dtype=np.int64)
@@ -410,4 +429,5 @@ def warm() -> None:
     _lookup_parallel(idx._t64, idx._t32, idx._nb, q, 2)
     idx.lookup_longest_prefix(q)
     idx.get(86170)
+    idx.get_pair(86170, 5)
     _length_mask(q)

@@ -133,7 +133,7 @@ class Follower:
     def _follow(self) -> None:
         backoff = BACKOFF_START
         while not self._stop.is_set():
-            pubsub = self.store.r.pubsub(  # type: ignore[no-untyped-call]
+            pubsub = self.store.r.pubsub(  # type: ignore[no-untyped-call, unused-ignore]
                 ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.store.channel)

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from engine.extract_gate import GATE_TABLES, reasons_one
 from engine.kwscan import encode_batch
 from engine.normalize import Normalized, Normalizer
 from engine.t2s import T2SConverter
@@ -208,6 +209,12 @@ class BatchNormalizer:
         kind = _fold_one(buf, out, self._fold, classes, self._special, self._key_buf,
                          self._key_starts, self._rules, trad_safe, self._phrase_buf,
                          self._phrase_starts)
+        return self._finish_fold(text, buf, out, kind, classes)
+
+    def _finish_fold(self, text: str, buf: UInt32Array, out: UInt32Array, kind: int,
+                     classes: UInt8Array) -> tuple[Normalized, UInt32Array] | None:
+        """:meth:`_fold_text` after its kernel call: ``kind`` is ``text``'s outcome and
+        ``out`` its folded code points."""
         if kind == UNCHANGED:
             return Normalized(text, range(len(text)), (), len(text)), buf
         if kind == FOLDED:
@@ -251,9 +258,31 @@ class BatchNormalizer:
         fast = self._fold_text(text, buf, self._classes, self._trad_safe)
         return fast if fast is not None else self._exact(text)
 
+    def prepare_one(self, text: str, buf: UInt32Array
+                    ) -> tuple[Normalized, UInt32Array | None, bool]:
+        """:meth:`normalize_one` and :func:`engine.extract_gate.may_extract_one`, from one
+        kernel call: where other work between decisions has evicted the caches, a call
+        into numba costs ~4 µs before it does anything (``bench_decide``'s cold row).
+
+        >>> from engine.normalize import NormalizeSettings, Normalizer
+        >>> bn = BatchNormalizer(Normalizer(NormalizeSettings()))
+        >>> text = "致电９５５８８"
+        >>> normalized, _, may_extract = bn.prepare_one(text, code_points(text))
+        >>> normalized.text, may_extract
+        ('致电95588', True)
+        """
+        out = np.empty_like(buf)
+        packed = _fold_and_gate(buf, out, self._fold, self._classes, self._special,
+                                self._key_buf, self._key_starts, self._rules, self._trad_safe,
+                                self._phrase_buf, self._phrase_starts, *GATE_TABLES)
+        fast = self._finish_fold(text, buf, out, packed & 0xFF, self._classes)
+        normalized, points = fast if fast is not None else self._exact(text)
+        return normalized, points, packed >> 8 != 0
+
     def warm(self) -> None:
         self.normalize_many(["warm 刷 单", "ＶＸ", "刷*单 刷刷刷 一三八 全.产.权"])
         self.normalize_one("ＶＸ", code_points("ＶＸ"))
+        self.prepare_one("ＶＸ", code_points("ＶＸ"))
 
 
 def _same_offsets(text: str, points: UInt32Array) -> tuple[Normalized, UInt32Array]:
@@ -386,6 +415,19 @@ def _fold_one(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UIn
     # A single message: an int comes back, not arrays (a returned array costs ~1 µs).
     return _fold_message(buf, out, 0, len(buf), fold, classes, special, key_buf, key_starts,
                          rules, trad_safe, phrase_buf, phrase_starts)
+
+
+@njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
+def _fold_and_gate(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UInt8Array,
+                   special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
+                   rules: npt.NDArray[np.bool_], trad_safe: UInt8Array,
+                   phrase_buf: UInt32Array, phrase_starts: Int64Array, gate_table: UInt8Array,
+                   gate_flags: UInt8Array, tld_keys: Int64Array) -> int:
+    """:func:`_fold_one` and the extraction gate's reason bits on the same message:
+    the outcome in the low byte, the reason bits above it."""
+    kind = _fold_message(buf, out, 0, len(buf), fold, classes, special, key_buf, key_starts,
+                         rules, trad_safe, phrase_buf, phrase_starts)
+    return kind | (reasons_one(buf, gate_table, gate_flags, tld_keys) << 8)
 
 
 def _convertible(converter: T2SConverter, traditional: frozenset[int], fold: Int32Array,

@@ -153,6 +153,9 @@ def _aligned(n: int) -> int:
 class _Binding:
     generation: int
     cols: I64  # the kernel's column table: rows type, index, sub-window ms, parameter
+    # The single-event kernel's output, shape (1, columns): written and read with the
+    # process lock held (VelocityState.record_and_query_one), so threads may share it.
+    row: npt.NDArray[np.float64]
 
 
 class VelocityState:
@@ -330,7 +333,7 @@ class VelocityState:
         cols = np.array([[s.ctype for s in columns], index,
                          [s.window_ms // vk.SUB_WINDOWS for s in columns],
                          [s.param for s in columns]], dtype=np.int64)
-        binding = _Binding(int(self.header[_GEN]), cols)
+        binding = _Binding(int(self.header[_GEN]), cols, np.zeros((1, len(columns))))
         self._bindings[columns] = binding
         return binding
 
@@ -382,9 +385,10 @@ class VelocityState:
             found = self._bindings.get(columns)
             if found is None or found.generation != self.header[_GEN]:
                 found = self._binding(columns)
-            row: list[float] = vk.record_and_query_one(
-                self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head, self.bits,
-                self.tags, key, kind, aux, time_ms, found.cols, True).tolist()
+            vk.record_and_query_into(self.keys, self.seen, self.cnt_head, self.cnt,
+                                     self.dst_head, self.bits, self.tags, key, kind, aux,
+                                     time_ms, found.cols, True, found.row)
+            row: list[float] = found.row.tolist()[0]
             return row
 
     def _read_binding(self, columns: tuple[ColumnSpec, ...]) -> _Binding:
@@ -404,9 +408,12 @@ class VelocityState:
 
     def _kernel_one(self, b: _Binding, key: int, kind: int, aux: int, time_ms: int,
                     record: bool) -> list[float]:
-        row: list[float] = vk.record_and_query_one(
-            self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head, self.bits, self.tags,
-            key, kind, aux, time_ms, b.cols, record).tolist()
+        # Under the locks (record) the binding's own output serves; without, a fresh one.
+        out = b.row if record else np.zeros(b.row.shape)
+        vk.record_and_query_into(self.keys, self.seen, self.cnt_head, self.cnt, self.dst_head,
+                                 self.bits, self.tags, key, kind, aux, time_ms, b.cols, record,
+                                 out)
+        row: list[float] = out.tolist()[0]
         return row
 
     def _kernel(self, b: _Binding, keys: I64, kinds: I64, aux: I64, times_ms: I64,

@@ -169,17 +169,18 @@ def _prefetch_rows(seen, cnt_head, cnt, dst_head, bits, slot):  # type: ignore[n
 
 
 @njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
-def record_and_query_one(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
-                         key, kind, aux, ms, cols, record):  # pragma: no cover
-    """:func:`record_and_query` for one event given as ints: its row of values.
+def record_and_query_into(keys, seen, cnt_head, cnt, dst_head, bits, tags,  # type: ignore[no-untyped-def]
+                          key, kind, aux, ms, cols, record, out):  # pragma: no cover
+    """:func:`record_and_query` for one event given as ints, its values written into
+    ``out`` (shape ``(1, columns)``).
 
     The single-decision path: building four one-element arrays in Python costs
-    more than this event's counting.
+    more than this event's counting, and so does an array handed back (numba looks
+    up its dtype object through a Python call to box it).
     """
-    out = np.zeros((1, cols.shape[1]), dtype=np.float64)
+    out[0, :] = 0.0
     _event(keys, seen, cnt_head, cnt, dst_head, bits, tags, key, kind, aux, ms, cols, record,
            out, 0)
-    return out[0]
 
 
 @njit(cache=True, nogil=True)

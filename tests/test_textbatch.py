@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine import t2s
+from engine.extract_gate import may_extract_one
 from engine.normalize import Normalized, Normalizer, NormalizeSettings
 from engine.textbatch import (
     CONTEXT,
@@ -78,6 +79,13 @@ def _assert_same(normalizer: Normalizer, texts: list[str]) -> None:
         assert _key(one) == expected, repr(text)  # the single-event path, too
         if code_points is not None:  # what the keyword scan reads instead of the text
             assert code_points.tobytes().decode("utf-32-le", "surrogatepass") == one.text
+        # The decision path's form: the same, and the extraction gate's answer with it.
+        prepared, prepared_points, may_extract = batch.prepare_one(text, buf)
+        assert _key(prepared) == expected, repr(text)
+        assert may_extract == may_extract_one(buf), repr(text)
+        assert (prepared_points is None) == (code_points is None), repr(text)
+        if prepared_points is not None and code_points is not None:
+            assert np.array_equal(prepared_points, code_points), repr(text)
 
 
 def _table_texts() -> list[str]:

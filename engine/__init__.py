@@ -8,6 +8,10 @@
 <Action.BLOCK: 3>
 """
 
+# First: it points numba's cache at this source's directory before any kernel is defined.
+from engine import kernel_cache as _kernel_cache  # noqa: F401
+
+# isort: split
 from engine.compile import compile_ruleset, warm_kernels
 from engine.decide import decide, decide_batch
 from engine.holder import HolderStatus, SnapshotHolder

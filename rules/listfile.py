@@ -34,7 +34,7 @@ MAX_PROBLEMS = 100  # stop collecting after this many: the file is clearly wrong
 
 @njit(cache=True, nogil=True)
 def _scan_number_lines(
-    buf: npt.NDArray[np.uint8], max_lines: int, cc: int, cc_digits: int,
+    buf: npt.NDArray[np.uint8], max_lines: int, cc: int, cc_digits: int, max_digits: int,
 ) -> npt.NDArray[np.int64]:
     """Parse a number list's bytes in one pass, canonicalising plain lines on the way.
 
@@ -43,7 +43,9 @@ def _scan_number_lines(
     result holds the canonical number key, exactly as ``canonical_number`` computes
     it; for any other non-blank, non-comment line it holds ``-(byte offset + 1)`` so
     Python can parse that line. One int64 per entry and nothing else: the reload of a
-    10 M-number list must stay within twice the steady memory.
+    10 M-number list must stay within twice the steady memory. ``max_digits`` is
+    ``rules.phone.MAX_DIGITS``, passed in: numba freezes a global's value into the cached
+    machine code and would not notice it change in another file.
     """
     n = buf.size
     out = np.empty(max_lines, np.int64)
@@ -64,7 +66,7 @@ def _scan_number_lines(
         if i == j or buf[i] == 35:  # blank or '#'
             continue
         nd = j - i
-        plain = buf[i] != 48 and 3 <= nd <= MAX_DIGITS  # no leading '0'
+        plain = buf[i] != 48 and 3 <= nd <= max_digits  # no leading '0'
         v = 0
         k = i
         while plain and k < j:
@@ -80,7 +82,7 @@ def _scan_number_lines(
                 head //= 10
             if head == cc and nd >= cc_digits + 9:
                 out[count] = v  # already international: 8613800138000
-            elif nd + cc_digits <= MAX_DIGITS:
+            elif nd + cc_digits <= max_digits:
                 scale = 1
                 for _ in range(nd):
                     scale *= 10
@@ -95,7 +97,7 @@ def _scan_number_lines(
 
 def warm() -> None:
     """Compile (or load from cache) the list-file kernel."""
-    _scan_number_lines(np.frombuffer(b"123\n+1\n", dtype=np.uint8), 3, 86, 2)
+    _scan_number_lines(np.frombuffer(b"123\n+1\n", dtype=np.uint8), 3, 86, 2, MAX_DIGITS)
 
 
 @dataclass
@@ -128,7 +130,8 @@ def read_number_list(data: bytes, rel: str, default_cc: str, problems: list[Prob
                      rule_id: str) -> NumberEntries:
     """Parse a number list file's bytes; every bad line goes to ``problems`` with its line."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    scanned = _scan_number_lines(buf, data.count(b"\n") + 1, int(default_cc), len(default_cc))
+    scanned = _scan_number_lines(buf, data.count(b"\n") + 1, int(default_cc), len(default_cc),
+                                 MAX_DIGITS)
     exact: list[int] = []
     prefixes: list[int] = []
     for start in (-scanned[scanned < 0] - 1).tolist():  # lines that need Python (few)

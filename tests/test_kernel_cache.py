@@ -18,23 +18,40 @@ from engine import kernel_cache
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _copy_engine(tmp_path: Path) -> Path:
-    copy = tmp_path / "engine"
-    shutil.copytree(kernel_cache.ENGINE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    return copy
+def _copy_sources(tmp_path: Path) -> Path:
+    for package in ("engine", "rules"):
+        shutil.copytree(ROOT / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "default"))
+    return tmp_path
 
 
-def test_digest_follows_every_kernel_file_and_only_those(tmp_path: Path) -> None:
-    copy = _copy_engine(tmp_path)
-    before = kernel_cache.source_digest.__wrapped__(copy)
-    assert before == kernel_cache.source_digest.__wrapped__(kernel_cache.ENGINE_DIR)
-    # A file without kernels: the compiled code cannot depend on it.
-    (copy / "types.py").write_text((copy / "types.py").read_text() + "\n# note\n")
-    assert kernel_cache.source_digest.__wrapped__(copy) == before
+def _append(path: Path, line: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
+
+
+def test_digest_follows_the_kernels_sources_and_only_those(tmp_path: Path) -> None:
+    root = _copy_sources(tmp_path)
+    digest = kernel_cache.source_digest.__wrapped__
+    before = digest(root)
+    assert before == digest(ROOT)
+    # A module no kernel module imports: the compiled code cannot depend on it.
+    _append(root / "engine" / "decide.py", "\n# note\n")
+    assert digest(root) == before
     # A callee's file (textclasses' helpers are compiled into textbatch's kernels): a
     # change there alone must name a new directory.
-    (copy / "textclasses.py").write_text((copy / "textclasses.py").read_text() + "\n# x\n")
-    assert kernel_cache.source_digest.__wrapped__(copy) != before
+    _append(root / "engine" / "textclasses.py", "\n# x\n")
+    after_callee = digest(root)
+    assert after_callee != before
+    # A module kernel modules import constants from (rules.phone's digit limit).
+    _append(root / "rules" / "phone.py", "\n# y\n")
+    assert digest(root) != after_callee
+
+
+def test_kernel_sources_follow_imports() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in kernel_cache.kernel_sources()}
+    assert {"engine/textbatch.py", "engine/textclasses.py", "engine/extract_gate.py",
+            "engine/extract.py", "rules/phone.py", "rules/listfile.py"} <= names
+    assert "engine/decide.py" not in names and "engine/kernel_cache.py" not in names
 
 
 def _run(code: str, env: dict[str, str]) -> str:
@@ -62,3 +79,17 @@ def test_a_fresh_process_keeps_its_kernels_in_the_digest_directory(tmp_path: Pat
     assert Path(kernel_path).is_relative_to(cache_dir)
     assert [v.exists() for v in versions] == [False, True, True]
     assert unrelated.exists()
+
+
+def test_an_unusable_cache_directory_warns_and_never_stops_the_engine(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")  # mkdir under it fails, even for root
+    env = {**os.environ, kernel_cache.BASE_ENV: str(blocker / "kernels"),
+           "PYTHONPATH": str(ROOT)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "import logging; logging.basicConfig(); "
+         "import numba.core.config as c, engine; print(repr(c.CACHE_DIR))"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "''"  # numba's default place
+    assert "kernel cache: none of" in done.stderr

@@ -1,4 +1,5 @@
-"""The load generator's bookkeeping: server CPU per event, and the ratios read from it."""
+"""The load generator's bookkeeping: its payload pool, server CPU per event, and the ratios
+read from it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import argparse
 import os
 import time
 
-from bench.loadgen import Point, markdown, measure_cpu, process_cpu_seconds, summarise
+from bench.loadgen import (
+    Point,
+    load_texts,
+    make_messages,
+    markdown,
+    measure_cpu,
+    process_cpu_seconds,
+    summarise,
+)
 
 
 def _spin(seconds: float) -> None:
@@ -57,3 +66,15 @@ def test_cpu_ratios_are_the_noop_cpu_over_ours_per_round_with_the_lower_median()
     text = markdown(result)
     assert "| unary | 400.0 | 245.0 | 0.5 | 0.5, 0.8 |" in text
     assert "| batch |" not in text.split("Ceilings as server CPU")[1]
+
+
+def test_the_pool_gives_every_event_its_own_sender_and_cycles_the_texts() -> None:
+    texts = load_texts(None, 50, seed=1)  # the synthetic mix: no data needed
+    messages = make_messages(texts, seed=1, count=1000)
+    assert len(messages) == 1000
+    # A sender returning every 50 events would pass the velocity rule's 60 SMS a minute
+    # at any load worth measuring: each sender once per pool.
+    assert len({m.sender for m in messages}) == 1000
+    assert all(len(m.sender) == 11 and m.sender[0] == "1" for m in messages)
+    assert [m.text for m in messages[:100]] == texts + texts
+    assert make_messages(texts, seed=1, count=1000) == messages  # same seed, same pool

@@ -1,8 +1,9 @@
 """The kernel cache directory follows the kernels' source (engine/kernel_cache.py).
 
 numba reuses a cached function while its own file is unchanged, even when a function it
-calls in another file changed; these tests hold the digest that names the directory to
-every kernel file, and check where a fresh process puts its kernels.
+calls (or a constant it reads) in another file changed; these tests hold the digest that
+names the directory to the kernels' sources (their modules and what those import), and
+check where a fresh process puts its kernels.
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ def test_kernel_sources_follow_imports() -> None:
     assert "engine/decide.py" not in names and "engine/kernel_cache.py" not in names
 
 
-def _run(code: str, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+def _run(code: str, base: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter whose kernel cache base is ``base``."""
+    env = {**os.environ, kernel_cache.BASE_ENV: str(base), "PYTHONPATH": str(ROOT)}
+    env.pop("NUMBA_CACHE_DIR", None)  # this process's choice, which it would inherit
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
                           capture_output=True, text=True, timeout=120)
-    return done.stdout.strip()
 
 
 def test_a_fresh_process_keeps_its_kernels_in_the_digest_directory(tmp_path: Path) -> None:
@@ -69,12 +72,10 @@ def test_a_fresh_process_keeps_its_kernels_in_the_digest_directory(tmp_path: Pat
         os.utime(version, (started, started))
     unrelated = base / "notes"  # not a digest: left alone
     unrelated.mkdir()
-    env = {**os.environ, kernel_cache.BASE_ENV: str(base), "PYTHONPATH": str(ROOT)}
-    env.pop("NUMBA_CACHE_DIR", None)
     out = _run("import os, engine, engine.textbatch as t; "
                "print(os.environ['NUMBA_CACHE_DIR']); print(t._fold_batch.stats.cache_path)",
-               env)
-    cache_dir, kernel_path = out.splitlines()
+               base).stdout
+    cache_dir, kernel_path = out.strip().splitlines()
     assert Path(cache_dir) == base / kernel_cache.source_digest()
     assert Path(kernel_path).is_relative_to(cache_dir)
     assert [v.exists() for v in versions] == [False, True, True]
@@ -84,12 +85,8 @@ def test_a_fresh_process_keeps_its_kernels_in_the_digest_directory(tmp_path: Pat
 def test_an_unusable_cache_directory_warns_and_never_stops_the_engine(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")  # mkdir under it fails, even for root
-    env = {**os.environ, kernel_cache.BASE_ENV: str(blocker / "kernels"),
-           "PYTHONPATH": str(ROOT)}
-    env.pop("NUMBA_CACHE_DIR", None)
-    done = subprocess.run(
-        [sys.executable, "-c", "import logging; logging.basicConfig(); "
-         "import numba.core.config as c, engine; print(repr(c.CACHE_DIR))"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=120)
+    done = _run("import logging; logging.basicConfig(); "
+                "import numba.core.config as c, engine; print(repr(c.CACHE_DIR))",
+                blocker / "kernels")
     assert done.stdout.strip() == "''"  # numba's default place
     assert "kernel cache: none of" in done.stderr

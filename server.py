@@ -22,7 +22,8 @@ Design notes (why, not what):
   once. The thread pool has a few threads more than that limit so health checks,
   reflection and ``GetStatus`` still answer while the service is saturated.
 * Concurrent unary calls (``CheckMessage``, ``CheckCall``, ``ReportCallEnded``) are
-  decided together (``engine.coalesce.Coalescer``): whoever finds the engine idle decides at once;
+  decided together (``engine.coalesce.Coalescer``): whoever finds the engine idle yields
+  its CPU once, so that requests already received can queue behind it, then decides;
   calls arriving meanwhile wait and are then decided with one ``decide_batch``, which
   costs far less per event than one ``decide`` each. No timer, so an idle server adds
   no delay; each call still gets its own decision or its own error.

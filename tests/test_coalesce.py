@@ -8,8 +8,7 @@ requests a server received meanwhile would.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -19,6 +18,7 @@ from engine.coalesce import Coalescer
 from engine.snapshot import Snapshot
 from engine.types import Decision, Event, Ingress, MessageEvent
 from rules import DEFAULT_RULESET_DIR, load_ruleset
+from tests.waiting import wait_until
 
 FRAUD = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
 
@@ -32,15 +32,6 @@ def _events(n: int) -> list[MessageEvent]:
     return [MessageEvent(f"m{i}", f"1391234{i:04d}", "13800138000",
                          FRAUD if i % 2 else "今晚一起吃饭吗", Ingress.DOMESTIC)
             for i in range(n)]
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def _recording_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
@@ -73,7 +64,7 @@ def test_the_first_caller_leads_the_calls_that_queued_while_it_yielded(
         for event in events[1:]:
             threads.append(threading.Thread(target=call, args=(event,)))
             threads[-1].start()
-        assert _until(lambda: coalescer.waiting == len(events) - 1)
+        assert wait_until(lambda: coalescer.waiting == len(events) - 1)
 
     monkeypatch.setattr(engine.coalesce, "_yield_cpu", others_arrive)
     call(events[0])

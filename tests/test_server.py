@@ -30,6 +30,7 @@ from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
 from rules import DEFAULT_RULESET_DIR
 from tests.fixtures_grpc import ServerProcess, health_status
 from tests.fixtures_redis import RedisServer
+from tests.waiting import wait_until
 
 FRAUD_SMS = "【工商银行】您的账户存在异常，请点击 http://icbc-verify.top 进行身份验证，否则将冻结"
 BENIGN_SMS = "今晚一起吃饭吗"
@@ -75,15 +76,6 @@ class Feeder:
     def __iter__(self) -> Iterator[pb.Event]:
         while (item := self._q.get()) is not None:
             yield item
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # -- every RPC ----------------------------------------------------------------------------------

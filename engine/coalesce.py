@@ -120,7 +120,11 @@ class Coalescer:
             if self.gather and self._quiet > 0:
                 self._quiet -= 1  # the last yield found nobody: skip a few
             elif self.gather:
-                _yield_cpu()  # requests already received may queue behind this one
+                try:
+                    _yield_cpu()  # requests already received may queue behind this one
+                except BaseException:
+                    self._hand_over()  # or every later caller would queue for ever
+                    raise
                 with self._lock:
                     if self._queue:  # then lead them: this event first, in arrival order
                         ticket = _Ticket(snapshot, event)

@@ -102,3 +102,18 @@ def test_without_gather_the_first_caller_does_not_yield(
     event = _events(1)[0]
     assert Coalescer(runtime=None, gather=False).decide(snapshot, event) == decide(
         snapshot, event)
+
+
+def test_a_failing_yield_leaves_the_coalescer_usable(
+    snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine.coalesce, "_yield_cpu", interrupted)
+    coalescer = Coalescer(runtime=None)
+    event = _events(1)[0]
+    with pytest.raises(KeyboardInterrupt):
+        coalescer.decide(snapshot, event)
+    monkeypatch.setattr(engine.coalesce, "_yield_cpu", lambda: None)
+    assert coalescer.decide(snapshot, event) == decide(snapshot, event)  # not stuck

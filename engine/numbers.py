@@ -235,16 +235,10 @@ class NumberMatcher:
         """One event: each number resolved on its own (no lists of owners, keys, fields);
         an SMS's or a call's two parties with one exact-table call."""
         numbers = ctx.numbers
-        resolved: tuple[tuple[str, int, Combo], ...]
-        if len(numbers) == 2:
-            (field_a, key_a), (field_b, key_b) = numbers.items()
-            found_a, found_b = self.exact.get_pair(key_a, key_b)
-            resolved = ((field_a, key_a, self._resolve_found(key_a, field_a, found_a)),
-                        (field_b, key_b, self._resolve_found(key_b, field_b, found_b)))
-        else:
-            resolved = tuple((field, key, self._resolve_one(key, field))
-                             for field, key in numbers.items())
-        for field, key, combo in resolved:
+        found = (self.exact.get_pair(*numbers.values()) if len(numbers) == 2
+                 else [self.exact.get(key) for key in numbers.values()])
+        for (field, key), cid in zip(numbers.items(), found, strict=True):
+            combo = self._resolve_found(key, field, cid)
             if combo:
                 self._report(ctx, field, key, None, combo, shadow)
         for item in ctx.extracted:

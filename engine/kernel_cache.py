@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ENGINE_DIR = Path(__file__).resolve().parent
 ROOT = ENGINE_DIR.parent
+_IN_TREE = ENGINE_DIR / "__pycache__" / "kernels"  # the base for a writable checkout
 _PACKAGES = ("engine", "rules")
 _IMPORT_RE = re.compile(r"^(?:from|import) (engine|rules)\.(\w+)", re.MULTILINE)
 _FROM_PACKAGE_RE = re.compile(r"^from (engine|rules) import ([\w ,]+)$", re.MULTILINE)
@@ -68,8 +69,8 @@ def source_digest(root: Path = ROOT) -> str:
     import numpy
 
     h = hashlib.sha256(f"{numba.__version__} {numpy.__version__} {sys.version}".encode())
-    for path in kernel_sources(root):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path, source in sorted(_kernel_source_bytes(root).items()):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + source + b"\0")
     return h.hexdigest()[:_DIGEST_CHARS]
 
 
@@ -80,23 +81,30 @@ def kernel_sources(root: Path = ROOT) -> list[Path]:
     >>> [p.name for p in kernel_sources()][:3]
     ['extract.py', 'extract_gate.py', 'extract_starts.py']
     """
-    modules = {p for package in _PACKAGES for p in (root / package).glob("*.py")}
-    todo = [p for p in modules if b"njit" in p.read_bytes() and p.name != _THIS_FILE]
-    found: set[Path] = set()
+    return sorted(_kernel_source_bytes(root))
+
+
+def _kernel_source_bytes(root: Path) -> dict[Path, bytes]:
+    """:func:`kernel_sources` with their contents, each module read once (this runs at
+    every ``import engine``)."""
+    modules = {p: p.read_bytes() for package in _PACKAGES for p in (root / package).glob("*.py")
+               if p.name != _THIS_FILE}
+    todo = [p for p, source in modules.items() if b"njit" in source]
+    found: dict[Path, bytes] = {}
     while todo:
         path = todo.pop()
         if path in found:
             continue
-        found.add(path)
-        source = path.read_text(encoding="utf-8")
+        found[path] = modules[path]
+        source = modules[path].decode("utf-8")
         names = _IMPORT_RE.findall(source) + [
             (package, name.strip()) for package, names in _FROM_PACKAGE_RE.findall(source)
             for name in names.split(",")]
         for package, name in names:
             imported = root / package / f"{name.split(' as ')[0].strip()}.py"
-            if imported in modules and imported.name != _THIS_FILE:
+            if imported in modules:
                 todo.append(imported)
-    return sorted(found)
+    return found
 
 
 def _base_dirs() -> list[Path]:
@@ -105,7 +113,7 @@ def _base_dirs() -> list[Path]:
     if configured:
         return [Path(configured)]
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return [ENGINE_DIR / "__pycache__" / "kernels", Path(xdg) / "interceptor" / "kernels"]
+    return [_IN_TREE, Path(xdg) / "interceptor" / "kernels"]
 
 
 def configure() -> Path | None:
@@ -151,7 +159,7 @@ def _prune(base: Path, keep: Path) -> None:
     # removing the same directory.
     for _, other in others[:max(0, len(others) - KEEP_OTHER_VERSIONS)]:
         shutil.rmtree(other, ignore_errors=True)
-    if base == ENGINE_DIR / "__pycache__" / "kernels":
+    if base == _IN_TREE:
         for stale in (*base.parent.glob("*.nbi"), *base.parent.glob("*.nbc")):
             stale.unlink(missing_ok=True)  # numba's files beside the sources: never read
 

@@ -61,7 +61,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from engine import Snapshot, SnapshotHolder, compile_ruleset, decide, decide_batch
-from engine.affinity import check_cpus, parse_cpu_list, pin_process
+from engine.affinity import (
+    AUTO,
+    CpuChoice,
+    auto_cpus,
+    check_cpus,
+    parse_cpus_option,
+    pin_process,
+)
 from engine.coalesce import Coalescer
 from engine.gc_tuning import tune_gc_for_serving
 from engine.textmemo import DEFAULT_MAX_CHARS
@@ -117,12 +124,16 @@ class ServeConfig:
     velocity_path: str = ""
     # Characters of message text each snapshot's memo of prepared texts holds (0: none).
     text_memo_chars: int = DEFAULT_MAX_CHARS
-    # CPUs to pin to (engine.affinity); with several workers, worker i takes the i-th.
-    cpus: tuple[int, ...] = ()
+    # CPUs to pin to (engine.affinity): "auto", one CPU per process; () not pinned; or a
+    # list, which a lone server takes whole and --workers children one CPU each.
+    cpus: CpuChoice = AUTO
 
     def worker_cpus(self, worker: int) -> tuple[int, ...]:
-        """The CPUs worker ``worker`` runs on: all of ``cpus`` for a lone server, one
-        each (round robin) for ``--workers`` children; () when not pinned."""
+        """The CPUs worker ``worker`` runs on: under ``auto`` one CPU each (round robin
+        over the available ones); of a list, all for a lone server and one each (round
+        robin) for ``--workers`` children; () when not pinned."""
+        if self.cpus == AUTO:
+            return auto_cpus(worker)
         if not self.cpus or self.workers == 1:
             return self.cpus
         return (self.cpus[worker % len(self.cpus)],)
@@ -650,11 +661,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="characters of repeated SMS text whose normalization, "
                         "extraction and keyword matches each ruleset remembers (default "
                         f"{d.text_memo_chars:,}, ~60 MB at most; 0: off)")
-    parser.add_argument("--cpus", metavar="LIST", default="",
+    parser.add_argument("--cpus", metavar="LIST", default=AUTO,
                         help="pin the server to these CPUs, as taskset -c takes them (0, 0-3, "
                         "0,2); with --workers, worker i runs on the i-th CPU of the list. "
                         "Keeps the interpreter's threads on one core's caches (default: "
-                        "not pinned)")
+                        "auto, one CPU per process, round robin; none: not pinned)")
 
 
 def config_from_args(args: argparse.Namespace) -> ServeConfig:
@@ -666,9 +677,9 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         max_text_bytes=args.max_text_bytes, max_message_bytes=args.max_message_bytes,
         grace=args.grace, replica_id=args.replica_id, metrics_port=args.metrics_port,
         text_memo_chars=args.text_memo_chars,
-        cpus=parse_cpu_list(args.cpus) if args.cpus else (),
+        cpus=parse_cpus_option(args.cpus),
     )
-    if config.cpus:
+    if config.cpus != AUTO and config.cpus:
         check_cpus(config.cpus)
     if config.text_memo_chars < 0:
         raise ValueError("--text-memo-chars must be at least 0")
@@ -706,8 +717,9 @@ def _serve_until_signalled(config: ServeConfig, worker: int = 0) -> int:
     cpus = config.worker_cpus(worker)
     if cpus:
         pin_process(cpus)  # before serve(): the threads it starts inherit the set
-        log.info("worker %d (pid %d) pinned to CPU %s", worker, os.getpid(),
-                 ",".join(map(str, cpus)))
+        log.info("worker %d (pid %d) pinned to CPU %s%s", worker, os.getpid(),
+                 ",".join(map(str, cpus)),
+                 " (--cpus auto; --cpus none leaves it unpinned)" if config.cpus == AUTO else "")
     try:
         service = serve(config)
     except RuleSetError as e:

@@ -10,9 +10,10 @@ Starts ``server.py`` (bundled ruleset) and ``bench/noop_server.py`` as child pro
 
 Requests are serialised once up front and replies are not parsed, so the client spends as
 little CPU as possible per call. With two CPUs or more, both servers run pinned to the
-first CPU (``--cpus``, the option a deployment would use) and this process to the last,
-so client and server do not share a core's caches (``--no-pin``: leave it to the
-scheduler; both servers are always treated alike). Everything is bounded in time
+first CPU (``--cpus``; a server left to its default pins itself to one CPU too) and this
+process to the last, so client and server do not share a core's caches (``--no-pin``:
+both servers started with ``--cpus none`` and everything left to the scheduler; both
+servers are always treated alike). Everything is bounded in time
 (``--duration`` per point).
 Writes ``bench/results/loadgen.json`` and ``bench/results/loadgen.md``::
 
@@ -342,10 +343,11 @@ def free_port() -> int:
 
 def pinning(pin: bool) -> tuple[list[str], int | None]:
     """The servers' ``--cpus`` arguments and this process's CPU: the first and the last
-    available CPU, or nothing when ``pin`` is off or there is one CPU."""
+    available CPU; with ``pin`` off or one CPU, ``--cpus none`` (servers pin themselves
+    by default) and no CPU for this process."""
     cpus = available_cpus()
     if not pin or len(cpus) < 2:
-        return [], None
+        return ["--cpus", "none"], None
     return ["--cpus", str(cpus[0])], cpus[-1]
 
 

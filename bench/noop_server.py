@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import server
-from engine.affinity import parse_cpu_list, pin_process
+from engine.affinity import AUTO, parse_cpus_option, pin_process
 from proto.interceptor.v1 import interceptor_pb2 as pb
 from proto.interceptor.v1 import interceptor_pb2_grpc as pb_grpc
 
@@ -65,10 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=50052)
     parser.add_argument("--max-concurrent", type=int, default=server.ServeConfig().max_concurrent)
-    parser.add_argument("--cpus", default="", help="pin to these CPUs, as server.py --cpus")
+    parser.add_argument("--cpus", default=AUTO,
+                        help="pin to these CPUs, as server.py --cpus (default auto; none)")
     args = parser.parse_args(argv)
-    if args.cpus:
-        pin_process(parse_cpu_list(args.cpus))  # as server.py does, before gRPC's threads
+    cpus = server.ServeConfig(cpus=parse_cpus_option(args.cpus)).worker_cpus(0)
+    if cpus:
+        pin_process(cpus)  # as server.py does, before gRPC's threads
     config = server.ServeConfig(host=args.host, port=args.port, max_concurrent=args.max_concurrent)
     grpc_server = server.grpc_server(config)
     pb_grpc.add_InterceptorServicer_to_server(NoopServicer(), grpc_server)

@@ -551,19 +551,35 @@ def _allowed_cpus(pid: int) -> set[str]:
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="needs CPU pinning and two CPUs to tell apart")
+@pytest.mark.parametrize("option", ["last", "default", "none"])
 def test_cpus_pins_every_thread_of_the_server(
-        server_process: Callable[..., ServerProcess]) -> None:
-    cpu = str(max(os.sched_getaffinity(0)))
-    handle = server_process("--cpus", cpu)
+        server_process: Callable[..., ServerProcess], option: str) -> None:
+    available = sorted(os.sched_getaffinity(0))
+    args, expected = {
+        "last": (["--cpus", str(available[-1])], {str(available[-1])}),
+        "default": ([], {str(available[0])}),  # --cpus auto: one CPU, the first
+        "none": (["--cpus", "none"], None),  # whatever the scheduler allows: not one CPU
+    }[option]
+    handle = server_process(*args)
     assert stub_for(handle.target).CheckMessage(sms(), timeout=10).action == pb.ACTION_PASS
-    assert _allowed_cpus(handle.proc.pid) == {cpu}  # gRPC's and numba's threads too
+    allowed = _allowed_cpus(handle.proc.pid)  # gRPC's and numba's threads too
+    if expected is None:
+        assert len(allowed) == 1 and next(iter(allowed)) not in map(str, available)
+    else:
+        assert allowed == expected
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs CPU pinning")
 def test_cpus_option_is_checked() -> None:
     parser = argparse.ArgumentParser()
     server.add_serve_arguments(parser)
-    assert server.config_from_args(parser.parse_args([])).cpus == ()
+    default = server.config_from_args(parser.parse_args([]))
+    available = sorted(os.sched_getaffinity(0))
+    assert default.cpus == "auto" and default.worker_cpus(0) == (available[0],)
+    assert server.config_from_args(parser.parse_args(["--cpus", "none"])).worker_cpus(0) == ()
+    auto_pool = server.ServeConfig(workers=3)
+    assert [auto_pool.worker_cpus(i) for i in range(3)] == [
+        (available[i % len(available)],) for i in range(3)]
     one = min(os.sched_getaffinity(0))
     config = server.config_from_args(parser.parse_args(["--cpus", str(one)]))
     assert config.cpus == (one,) and config.worker_cpus(0) == (one,)

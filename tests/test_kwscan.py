@@ -108,6 +108,21 @@ def test_many_matches_grow_output() -> None:
     assert sc.scan(text) == reference_scan(["a", "aa", "aaa"], text)
 
 
+def test_batch_output_grows_between_walks_and_messages() -> None:
+    """More hits than candidates: the batch kernel stops its walks, grows its output
+    and resumes, at the start of a message or inside one, and loses or repeats nothing."""
+    terms = ["a", "aa", "aaa", "ab", "b"]
+    sc = KeywordScanner.build(terms)
+    rng = random.Random(7)
+    texts = ["a" * 40, "b", "a" * 3000, "", "ab" * 700, *("".join(rng.choice("abx") for _ in
+             range(rng.randrange(0, 200))) for _ in range(200)), "a" * 9000]
+    msg, term, end = sc.scan_batch(texts)
+    got = list(zip(msg.tolist(), term.tolist(), end.tolist(), strict=True))
+    want = [(i, t, e) for i, text in enumerate(texts) for t, e in reference_scan(terms, text)]
+    assert len(want) > 3 * sum(map(len, texts)) // 2  # the output outgrew the candidates
+    assert got == want
+
+
 @pytest.mark.parametrize(("terms", "message"), [
     (["a", ""], "term 1 must be a non-empty string"),
     (["a", "b", "a"], "term 2 'a' is a duplicate"),

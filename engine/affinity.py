@@ -44,7 +44,10 @@ def parse_cpus_option(text: str, option: str = "--cpus") -> CpuChoice:
         return AUTO
     if word == "none":
         return ()
-    return parse_cpu_list(text, option)
+    try:
+        return parse_cpu_list(text, option)
+    except ValueError as e:
+        raise ValueError(f"{e}; or auto (one CPU per process) or none (not pinned)") from None
 
 
 def auto_cpus(worker: int) -> tuple[int, ...]:

@@ -585,7 +585,8 @@ def test_cpus_option_is_checked() -> None:
     assert config.cpus == (one,) and config.worker_cpus(0) == (one,)
     for bad, message in (("x", "'x' is not a CPU number"), ("3-1", "'3-1' is an empty range"),
                          ("4096", "CPU 4096 is not available"), ("²", "'²' is not a CPU"),
-                         ("0-1000000", "spans more than 65,536 CPUs")):
+                         ("0-1000000", "spans more than 65,536 CPUs"),
+                         ("", "or auto .* or none")):
         with pytest.raises(ValueError, match=message):
             server.config_from_args(parser.parse_args(["--cpus", bad]))
     pool = server.ServeConfig(workers=3, cpus=(0, 1))

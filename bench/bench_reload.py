@@ -12,6 +12,9 @@ by default), then pushes rulesets the way ``interceptor rules push`` does and me
   ones: each push adds one number to the deny list, so a decision that names version
   ``vN`` must match the deny rule for exactly the numbers added up to ``vN`` (a
   number not yet pushed, or never pushed, must not match);
+* the control for those requests: the same calls, at the same rate, for about as
+  long, before the first push (no reload in progress): their failures and latency
+  are the baseline the figures during reloads are read against;
 * a replica's resident memory: steady (serving the big ruleset) and the peak while
   it reloads a new version of it (sampled every 5 ms from outside with psutil; the
   other replicas are stopped first, so they do not compete for the CPUs).
@@ -127,6 +130,9 @@ def small_change(root: Path, i: int) -> str:
     return number
 
 
+#: Seconds of the no-reload control load per push: about what one push and the pause
+#: after it take, so the control sees as many calls as the reloads do.
+CONTROL_SECONDS_PER_PUSH = 0.8
 DENY_RULE = "num.deny.reported"  # the bundled ruleset's rule over lists/deny_numbers.txt
 NEVER_PUSHED = "17000009999"  # no push adds it (small_change numbers stay below 9999)
 
@@ -281,6 +287,11 @@ def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
             stubs = [pb_grpc.InterceptorStub(grpc.insecure_channel(t)) for t in targets]
             for stub in stubs:
                 wait_active(stub, first_version)
+            # The control: the same calls for about as long as the pushes below take,
+            # with no reload in progress, so the figures during reloads have a baseline.
+            control = LoadProcess(targets, rate)
+            time.sleep(CONTROL_SECONDS_PER_PUSH * repeats)
+            figures["control"] = control.stop()
             load = LoadProcess(targets, rate)  # returns once it has an answer
             time.sleep(0.5)  # some requests before the first push, too
             timings = []
@@ -299,10 +310,12 @@ def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
             finally:
                 calls = load.stop()
             med = [statistics.median(t[k] for t in timings) for k in range(3)]
+            control_figures = figures["control"]
             worst = max(t[0] + t[1] + t[2] for t in timings)
             figures.update(calls,
                            push_to_active_ms=[round((a + b + c) * 1000, 1) for a, b, c in timings],
-                           push_to_active_median_ms=round(sum(med) * 1000, 1))
+                           push_to_active_median_ms=round(sum(med) * 1000, 1),
+                           pusher_compile_median_ms=round(med[0] * 1000, 1))
             lines += [
                 f"| small change ({base.name} ruleset): validate + compile on the pusher | "
                 f"{med[0] * 1000:.0f} ms (median of {repeats}) |",
@@ -318,6 +331,10 @@ def run(base: Path, numbers: int, repeats: int, replicas: int = 2,
                 f"versions seen |",
                 f"| latency of those requests, p50 / p99 / max | "
                 f"{' / '.join(f'{v:.2f}' for v in figures['latency_ms'].values())} ms |",
+                f"| control: the same calls with no reload in progress, for "
+                f"{CONTROL_SECONDS_PER_PUSH * repeats:.0f} s | {control_figures['requests']:,}: "
+                f"{control_figures['failed']} failed; latency p50 / p99 / max "
+                f"{' / '.join(f'{v:.2f}' for v in control_figures['latency_ms'].values())} ms |",
             ]
             for extra in procs[1:]:  # the memory figures are one replica's, alone
                 extra.terminate()

@@ -35,6 +35,12 @@ GRPC_STUB = "interceptor_pb2_grpc.pyi"  # written by grpc_stub_text(): protoc ha
 _IMPORT = re.compile(r"^from interceptor\.v1 import ", re.MULTILINE)
 # protoc's stubs use a bare ``Mapping`` in constructors; mypy --strict would flag each one.
 _PYI_HEADER = '# mypy: disable-error-code="type-arg"\n'
+# The _pb2_grpc module refuses to import under a grpcio older than the grpcio-tools that
+# wrote it, and names that version. Written as the floor pyproject.toml asks for, so that
+# each patch release of grpcio-tools (which a fresh install picks up) writes the same
+# bytes; a release that changes the generated code still shows as stale.
+GRPC_FLOOR = "1.85.0"
+_GENERATED_VERSION = re.compile(r"^GRPC_GENERATED_VERSION = '[^']*'$", re.MULTILINE)
 
 
 def generate(out_dir: Path) -> list[Path]:
@@ -64,6 +70,7 @@ def generate(out_dir: Path) -> list[Path]:
                 text = _PYI_HEADER + text
             if name.endswith("_grpc.py"):
                 text = _IMPORT.sub("from proto.interceptor.v1 import ", text)
+                text = _GENERATED_VERSION.sub(f"GRPC_GENERATED_VERSION = '{GRPC_FLOOR}'", text)
             target = out_dir / name
             target.write_text(text, encoding="utf-8")
             written.append(target)

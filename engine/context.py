@@ -78,11 +78,11 @@ def _number(value: str, name: str, default_cc: str) -> int:
         raise EventError(name, str(exc)) from None
 
 
-_INGRESS_VALUES = frozenset(int(i) for i in Ingress)
+INGRESS_VALUES = frozenset(int(i) for i in Ingress)
 
 
 def _check_ingress(value: int) -> None:
-    if value not in _INGRESS_VALUES:  # a set probe: Ingress(value) costs ~1 µs per event
+    if value not in INGRESS_VALUES:  # a set probe: Ingress(value) costs ~1 µs per event
         raise EventError("ingress", f"{value!r} is not a known ingress")
 
 
@@ -111,19 +111,26 @@ def _plain_message(event: MessageEvent, default_cc: str, runtime: object | None
     """The usual SMS (every field within bounds, both parties numbers of digits) in one
     pass of checks; None sends anything else through :func:`_checked_context`, which
     names the first bad field in the documented order."""
+    numbers = plain_numbers(event, default_cc)
+    return None if numbers is None else EventContext(event, "message", numbers, event.text,
+                                                     runtime)
+
+
+def plain_numbers(event: MessageEvent, default_cc: str) -> dict[str, int] | None:
+    """The party number keys of a *plain* SMS (recipient first: matchers report a
+    context's numbers in this order), or None when the event is not one."""
     sender, recipient, text = event.sender, event.recipient, event.text
     if not (type(sender) is str and type(recipient) is str and type(event.message_id) is str
-            and len(event.message_id) <= MAX_ID_CHARS and event.ingress in _INGRESS_VALUES
+            and len(event.message_id) <= MAX_ID_CHARS and event.ingress in INGRESS_VALUES
             and event.timestamp_ms >= 0 and type(text) is str and len(text) <= MAX_TEXT_CHARS
             and 0 < len(sender) <= MAX_NUMBER_CHARS and 0 < len(recipient) <= MAX_NUMBER_CHARS
             and sender.isdigit() and recipient.isdigit()):
         return None
-    try:  # recipient first: matchers report a context's numbers in this order
-        numbers = {"recipient": number_key(recipient, default_cc),
-                   "sender": number_key(sender, default_cc)}
+    try:
+        return {"recipient": number_key(recipient, default_cc),
+                "sender": number_key(sender, default_cc)}
     except ValueError:
         return None
-    return EventContext(event, "message", numbers, text, runtime)
 
 
 def _checked_context(event: Event, default_cc: str) -> EventContext:

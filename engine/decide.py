@@ -28,7 +28,7 @@ from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract, extract_many
 from engine.extract_gate import may_extract_batch
 from engine.kwscan import encode_batch
-from engine.matchers import SMALL_BATCH_EVENTS
+from engine.matchers import LANE_MIN_EVENTS, SMALL_BATCH_EVENTS
 from engine.snapshot import Snapshot
 from engine.textmemo import PreparedText
 from engine.types import Action, Decision, Event, Match
@@ -36,7 +36,7 @@ from engine.utf32 import code_points
 from rules.errors import EventError
 
 
-def _prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
+def prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     """Normalize and extract the text of every event that has some, once per distinct text.
 
     A text the snapshot prepared before comes from its memo (``engine.textmemo``);
@@ -111,14 +111,32 @@ def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:
 
 def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
     """The decision for an event some rule matched (``_run`` makes the others')."""
-    event_id = ctx.event.event_id
+    return assemble(ctx.event.event_id, ctx.matches, ctx.shadow_matches, snapshot)
+
+
+def assemble(event_id: str, matches: Sequence[Match], shadow_matches: Sequence[Match],
+             snapshot: Snapshot) -> Decision:
+    """The decision for an event given its matches, in matcher order (the precedence and
+    scoring of this module's docstring)."""
+    if len(matches) == 1 and not shadow_matches:
+        # The usual matched event (one keyword list, one number list): no bookkeeping.
+        (m,) = matches
+        rule_action = m.action
+        if rule_action != "allow":
+            if rule_action == "block" or m.score >= snapshot.thresholds.block:
+                action = Action.BLOCK
+            elif rule_action == "flag" or m.score >= snapshot.thresholds.flag:
+                action = Action.FLAG
+            else:
+                action = Action.PASS
+            return Decision(event_id, action, m.score, snapshot.version, (m,), ())
     # One pass over the matches for both outcomes (a generator for the allows cost
     # about as much as the scoring loop).
     party_allow: list[Match] = []
     score = 0
     counted: set[str] = set()
     blocked = flagged = False
-    for m in ctx.matches:
+    for m in matches:
         rule_action = m.action
         if rule_action == "allow":
             if m.field in PARTY_FIELDS:
@@ -131,7 +149,7 @@ def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
         if m.rule_id not in counted:
             counted.add(m.rule_id)
             score += m.score
-    shadow = tuple(ctx.shadow_matches)
+    shadow = tuple(shadow_matches)
     if party_allow:
         return Decision(event_id, Action.PASS, 0, snapshot.version, tuple(party_allow), shadow)
     if blocked or score >= snapshot.thresholds.block:
@@ -140,7 +158,7 @@ def _assemble(ctx: EventContext, snapshot: Snapshot) -> Decision:
         action = Action.FLAG
     else:
         action = Action.PASS
-    return Decision(event_id, action, score, snapshot.version, tuple(ctx.matches), shadow)
+    return Decision(event_id, action, score, snapshot.version, tuple(matches), shadow)
 
 
 Lap = Callable[[str], None]  # ends the stage named, starts the next (decide_batch's timing)
@@ -148,7 +166,7 @@ Lap = Callable[[str], None]  # ends the stage named, starts the next (decide_bat
 
 def _run(contexts: list[EventContext], snapshot: Snapshot, lap: Lap | None = None
          ) -> list[Decision]:
-    _prepare_texts(contexts, snapshot)
+    prepare_texts(contexts, snapshot)
     if lap is not None:
         lap("prepare texts")
     for matchers, shadow in ((snapshot.live, False), (snapshot.shadow, True)):
@@ -191,6 +209,12 @@ def decide_batch(snapshot: Snapshot, events: Sequence[Event], runtime: object | 
     lap = None if stage_seconds is None else _stopwatch(stage_seconds)
     if not isinstance(events, list | tuple):
         events = list(events)  # a bad event is looked for again: the events must be re-readable
+    if len(events) >= LANE_MIN_EVENTS:
+        from engine.smslane import decide_sms_batch  # it builds on this module
+
+        decided = decide_sms_batch(snapshot, events, runtime, lap)
+        if decided is not None:
+            return decided
     default_cc = snapshot.default_cc
     try:
         contexts = [build_context(event, default_cc, runtime) for event in events]

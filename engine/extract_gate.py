@@ -498,8 +498,10 @@ def _conditions(v: UInt8Array, n: int, flags: UInt8Array, tld_keys: Int64Array,
 
 
 @njit(cache=True, nogil=True)
-def _reasons(buf: UInt32Array, starts: Int64Array, table: UInt8Array, flags: UInt8Array,
-             tld_keys: Int64Array) -> UInt8Array:
+def reason_bits(buf: UInt32Array, starts: Int64Array, table: UInt8Array, flags: UInt8Array,
+                tld_keys: Int64Array) -> UInt8Array:
+    """Each message's reason bits (:func:`reasons`), given the :data:`GATE_TABLES`; a
+    kernel, for kernels that gate a batch beside their own work on it."""
     nmsg = starts.shape[0] - 1
     out = np.zeros(nmsg, dtype=np.uint8)
     longest = 0
@@ -525,7 +527,7 @@ def reasons_one(buf: UInt32Array, table: UInt8Array, flags: UInt8Array,
     # One message: an int comes back, not an array (a returned array costs ~1 µs).
     starts = np.zeros(2, dtype=np.int64)
     starts[1] = buf.shape[0]
-    return int(_reasons(buf, starts, table, flags, tld_keys)[0])
+    return int(reason_bits(buf, starts, table, flags, tld_keys)[0])
 
 
 # --------------------------------------------------------------------------- API
@@ -545,7 +547,7 @@ def reasons(texts: Sequence[str] | None = None, *, buf: UInt32Array | None = Non
         if texts is None:
             raise TypeError("reasons() needs texts, or buf and starts")
         buf, starts = encode_batch(texts)
-    return _reasons(buf, starts, _TABLE, _FLAGS, _TLD_KEYS)
+    return reason_bits(buf, starts, _TABLE, _FLAGS, _TLD_KEYS)
 
 
 def may_extract_batch(texts: Sequence[str] | None = None, *, buf: UInt32Array | None = None,

@@ -79,7 +79,7 @@ def kernel_sources(root: Path = ROOT) -> list[Path]:
     ``rules`` and, transitively, the modules of those packages they import.
 
     >>> [p.name for p in kernel_sources()][:3]
-    ['extract.py', 'extract_gate.py', 'extract_starts.py']
+    ['arena.py', 'extract.py', 'extract_gate.py']
     """
     return sorted(_kernel_source_bytes(root))
 

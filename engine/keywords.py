@@ -103,6 +103,9 @@ class KeywordMatcher:
             raise RuleSetError(problems)
         self.terms: tuple[str, ...] = tuple(term_ids)
         self.term_lengths: tuple[int, ...] = tuple(map(len, self.terms))
+        # Each rule's part of a Match, read once per match (rule_match).
+        self._match_parts = [(c.meta.id, c.meta.kind, c.meta.category, c.meta.action,
+                              c.meta.score) for c in self.rules]
         self.scanner = KeywordScanner.build(self.terms)
         triggers: list[list[int]] = [[] for _ in self.terms]
         for index, compiled in enumerate(self.rules):
@@ -154,10 +157,28 @@ class KeywordMatcher:
         found = []
         for index, start, end in fired:
             o_start, o_end = ctx.original_span(start, end)
-            m = self.rules[index].meta
-            found.append(Match(m.id, m.kind, m.category, "text", ctx.text[o_start:o_end],
-                               m.action, m.score, o_start, o_end))
+            found.append(self.rule_match(index, ctx.text, o_start, o_end))
         return tuple(found)
+
+    def rule_match(self, index: int, text: str, start: int, end: int) -> Match:
+        """The match of rule ``index`` whose first hit is ``text[start:end]`` (the
+        original text and offsets)."""
+        rule_id, kind, category, action, score = self._match_parts[index]
+        return Match(rule_id, kind, category, "text", text[start:end], action, score, start,
+                     end)
+
+    def fired_in_encoded(self, buf: npt.NDArray[np.uint32], starts: npt.NDArray[np.int64],
+                         keep: npt.NDArray[np.bool_]) -> tuple[list[int], ...]:
+        """``(message, rule, start, end)`` lists of every rule that fires in the messages
+        of a batch of normalized texts (``encode_batch``'s form) that ``keep`` selects,
+        sorted by message then rule (the SMS lane's form of :meth:`match_batch`)."""
+        if not self.terms:
+            return [], [], [], []
+        msg, term, end = self.scanner.scan_encoded(buf, starts)
+        if not keep.all():
+            rows = keep[msg]
+            msg, term, end = msg[rows], term[rows], end[rows]
+        return tuple(column.tolist() for column in fired_rules(msg, term, end, self.tables))
 
     def _present(self, hits: Iterable[tuple[int, int]]) -> dict[int, tuple[int, int]]:
         """Each term's first (earliest-ending) occurrence as a span; hits sorted by end."""

@@ -571,9 +571,12 @@ class KeywordScanner:
         Sorted by (msg_index, end, term_id); ``end`` is the exclusive end offset in
         ``str`` characters of that message.
         """
-        buf, starts = encode_batch(texts)
-        return _scan(buf, starts, self._bmp, self._astral_cp,
-                     self._astral_id, self._table)
+        return self.scan_encoded(*encode_batch(texts))
+
+    def scan_encoded(self, buf: UInt32Array, starts: Int64Array
+                     ) -> tuple[Int32Array, Int32Array, Int32Array]:
+        """:meth:`scan_batch` for texts already encoded (``encode_batch``'s form)."""
+        return _scan(buf, starts, self._bmp, self._astral_cp, self._astral_id, self._table)
 
     def __len__(self) -> int:
         return self._n

@@ -24,6 +24,9 @@ from rules.model import Rule, RuleSet
 #: (measured on the unmasked corpus, default ruleset: 3 events 80 vs 87 µs per event,
 #: 4 events 78 vs 75). The unary coalescer's batches at 32 requests in flight hold ~2.
 SMALL_BATCH_EVENTS = 3
+#: Batches of at least this many events may take the SMS lane (``engine.smslane``): below,
+#: its per-batch setup (a few kernel calls and arrays) costs more than it saves.
+LANE_MIN_EVENTS = 16
 
 
 class Matcher(Protocol):

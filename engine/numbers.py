@@ -226,10 +226,21 @@ class NumberMatcher:
         shown, start, end = f"+{key}", -1, -1
         if item is not None:
             shown, start, end = item.raw, item.start, item.end  # type: ignore[attr-defined]
-        for i in combo:
-            m = self.metas[i]
-            sink.append(Match(m.id, m.kind, m.category, field, shown, m.action, m.score,
-                              start, end))
+        sink.extend(self.combo_matches(combo, field, shown, start, end))
+
+    def combo_matches(self, combo: Combo, field: str, shown: str, start: int = -1,
+                      end: int = -1) -> list[Match]:
+        """The matches of ``combo``'s rules for a number in ``field``, shown as ``shown``."""
+        return [Match(m.id, m.kind, m.category, field, shown, m.action, m.score, start, end)
+                for m in map(self.metas.__getitem__, combo)]
+
+    def party_hits(self, keys: list[int], codes: list[int]) -> list[tuple[int, Combo]]:
+        """``(position, combo)`` of the party numbers ``keys`` some rule decides, in
+        position order; ``codes[i]`` is ``keys[i]``'s field (its index in
+        ``NUMBER_FIELDS``). The SMS lane's form of :meth:`match_batch` (no contexts)."""
+        if not keys:
+            return []
+        return self._hits(np.array(keys, dtype=np.int64), np.array(codes, dtype=np.int8))
 
     def _match_one(self, ctx: EventContext, shadow: bool) -> None:
         """One event: each number resolved on its own (no lists of owners, keys, fields);

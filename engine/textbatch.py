@@ -39,7 +39,14 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from engine.arena import flags as arena_flags
+from engine.arena import i32 as arena_i32
+from engine.arena import i64 as arena_i64
+from engine.arena import pack
+from engine.arena import u8 as arena_u8
+from engine.arena import u32 as arena_u32
 from engine.extract_gate import GATE_TABLES, reasons_one
+from engine.extract_gate import reason_bits as gate_reasons
 from engine.kwscan import encode_batch
 from engine.normalize import Normalized, Normalizer
 from engine.t2s import T2SConverter
@@ -142,6 +149,14 @@ class BatchNormalizer:
         self._value_buf, self._value_starts = encode_batch([v for _, v in lookalikes])
         self._rules = np.array([tables.separators, tables.collapse_repeats,
                                 tables.cn_digit_runs], dtype=np.bool_)
+        # The tables of the single-message kernel (_fold_and_gate), packed: it takes two
+        # arrays instead of twelve (engine.arena). Every path reads the packed copy.
+        self._arena = pack([self._fold, self._classes, self._special, self._key_buf,
+                            self._key_starts, self._rules, self._trad_safe, self._phrase_buf,
+                            self._phrase_starts, *GATE_TABLES])
+        (self._fold, self._classes, self._special, self._key_buf, self._key_starts,
+         self._rules, self._trad_safe, self._phrase_buf, self._phrase_starts) = (
+            self._arena.views[:9])  # type: ignore[assignment]
 
     def fold_batch(self, buf: UInt32Array, starts: Int64Array) -> tuple[UInt32Array, UInt8Array]:
         """Fold a batch (``engine.kwscan.encode_batch`` form): the folded buffer (same
@@ -150,6 +165,14 @@ class BatchNormalizer:
         return _fold_batch(buf, starts, self._fold, self._classes, self._special,
                            self._key_buf, self._key_starts, self._rules, self._trad_safe,
                            self._phrase_buf, self._phrase_starts)
+
+    def fold_and_gate_batch(self, buf: UInt32Array, starts: Int64Array
+                            ) -> tuple[UInt32Array, UInt8Array, npt.NDArray[np.bool_]]:
+        """:meth:`fold_batch` and, per message, whether extraction could find anything
+        in it (``engine.extract_gate``), from one kernel call."""
+        folded, outcome, reasons = _fold_and_gate_batch(buf, starts, self._arena.data,
+                                                        self._arena.rows)
+        return folded, outcome, reasons != 0
 
     def normalize_many(self, texts: Sequence[str],
                        encoded: tuple[UInt32Array, Int64Array] | None = None) -> list[Normalized]:
@@ -272,9 +295,7 @@ class BatchNormalizer:
         ('致电95588', True)
         """
         out = np.empty_like(buf)
-        packed = _fold_and_gate(buf, out, self._fold, self._classes, self._special,
-                                self._key_buf, self._key_starts, self._rules, self._trad_safe,
-                                self._phrase_buf, self._phrase_starts, *GATE_TABLES)
+        packed = _fold_and_gate(buf, out, self._arena.data, self._arena.rows)
         fast = self._finish_fold(text, buf, out, packed & 0xFF, self._classes)
         normalized, points = fast if fast is not None else self._exact(text)
         return normalized, points, packed >> 8 != 0
@@ -418,16 +439,34 @@ def _fold_one(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UIn
 
 
 @njit(cache=True)  # holds the GIL: a per-message call (docs/architecture.md)
-def _fold_and_gate(buf: UInt32Array, out: UInt32Array, fold: Int32Array, classes: UInt8Array,
-                   special: Int32Array, key_buf: UInt32Array, key_starts: Int64Array,
-                   rules: npt.NDArray[np.bool_], trad_safe: UInt8Array,
-                   phrase_buf: UInt32Array, phrase_starts: Int64Array, gate_table: UInt8Array,
-                   gate_flags: UInt8Array, tld_keys: Int64Array) -> int:
+def _fold_and_gate(buf: UInt32Array, out: UInt32Array, arena: UInt8Array,
+                   index: Int64Array) -> int:
     """:func:`_fold_one` and the extraction gate's reason bits on the same message:
-    the outcome in the low byte, the reason bits above it."""
-    kind = _fold_message(buf, out, 0, len(buf), fold, classes, special, key_buf, key_starts,
-                         rules, trad_safe, phrase_buf, phrase_starts)
-    return kind | (reasons_one(buf, gate_table, gate_flags, tld_keys) << 8)
+    the outcome in the low byte, the reason bits above it. The tables come packed
+    (``BatchNormalizer._arena``, in the order it packs them): twelve arrays unboxed on
+    every call cost more than a short message's fold."""
+    kind = _fold_message(buf, out, 0, len(buf), arena_i32(arena, index, 0),
+                         arena_u8(arena, index, 1), arena_i32(arena, index, 2),
+                         arena_u32(arena, index, 3), arena_i64(arena, index, 4),
+                         arena_flags(arena, index, 5), arena_u8(arena, index, 6),
+                         arena_u32(arena, index, 7), arena_i64(arena, index, 8))
+    return kind | (reasons_one(buf, arena_u8(arena, index, 9), arena_u8(arena, index, 10),
+                               arena_i64(arena, index, 11)) << 8)
+
+
+@njit(cache=True, nogil=True)
+def _fold_and_gate_batch(buf: UInt32Array, starts: Int64Array, arena: UInt8Array,
+                         index: Int64Array) -> tuple[UInt32Array, UInt8Array, UInt8Array]:
+    """:func:`_fold_batch` and the extraction gate's reason bits of every message, with
+    the tables packed as for :func:`_fold_and_gate`."""
+    out, outcome = _fold_batch(buf, starts, arena_i32(arena, index, 0),
+                               arena_u8(arena, index, 1), arena_i32(arena, index, 2),
+                               arena_u32(arena, index, 3), arena_i64(arena, index, 4),
+                               arena_flags(arena, index, 5), arena_u8(arena, index, 6),
+                               arena_u32(arena, index, 7), arena_i64(arena, index, 8))
+    reasons = gate_reasons(buf, starts, arena_u8(arena, index, 9), arena_u8(arena, index, 10),
+                           arena_i64(arena, index, 11))
+    return out, outcome, reasons
 
 
 def _convertible(converter: T2SConverter, traditional: frozenset[int], fold: Int32Array,

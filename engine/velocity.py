@@ -549,10 +549,15 @@ class VelocityMatcher:
     @staticmethod
     def _report(ctx: EventContext, compiled: _CompiledRule, matched: str, shadow: bool) -> None:
         if matched:
-            m = compiled.rule.meta
             sink = ctx.shadow_matches if shadow else ctx.matches
             field_name = "sender" if ctx.kind == "message" else "caller"
-            sink.append(Match(m.id, m.kind, m.category, field_name, matched, m.action, m.score))
+            sink.append(VelocityMatcher.match_of(compiled, field_name, matched))
+
+    @staticmethod
+    def match_of(compiled: _CompiledRule, field_name: str, matched: str) -> Match:
+        """The match of a fired rule: ``matched`` says what it saw (:func:`_fires`)."""
+        m = compiled.rule.meta
+        return Match(m.id, m.kind, m.category, field_name, matched, m.action, m.score)
 
     def match_batch(self, contexts: Sequence[EventContext], shadow: bool) -> None:
         state = velocity_state(contexts[0].runtime) if contexts else None
@@ -567,27 +572,52 @@ class VelocityMatcher:
             self._match_few(contexts, state, shadow)
             return
         keys, table = self._arrays(contexts)  # may refuse before any update
+        kinds = [ctx.kind for ctx in contexts]
+        for i, compiled, matched in self.fired_rows(state, keys, kinds, table):
+            self._report(contexts[i], compiled, matched, shadow)
+
+    def fired_rows(self, state: VelocityState, keys: list[int], kinds: list[str], table: I64
+                   ) -> Iterator[tuple[int, _CompiledRule, str]]:
+        """Count a batch (if this instance records) and yield ``(row, rule, what it saw)``
+        for every rule that fires, rule by rule, rows in order. ``table``: the kernel's
+        input rows keys, kind codes, aux, times (checked already: see :meth:`_arrays`);
+        ``keys`` and ``kinds`` the same keys and event kinds as lists."""
         values = state.record_and_query(self.columns, table[0], table[1], table[2], table[3],
                                         self.record)
         # A few events: plain floats read faster than numpy scalars, row by row.
-        rows = values.tolist() if len(contexts) < VECTOR_MIN_BATCH else values
+        rows = values.tolist() if len(keys) < VECTOR_MIN_BATCH else values
         for compiled in self.rules:
-            for i in self._candidates(compiled, contexts, keys, table, values):
-                self._report(contexts[i], compiled, _fires(compiled, rows[i]), shadow)
+            for i in self._candidates(compiled, kinds, keys, table, values):
+                matched = _fires(compiled, rows[i])
+                if matched:
+                    yield i, compiled, matched
 
     @staticmethod
-    def _candidates(compiled: _CompiledRule, contexts: Sequence[EventContext], keys: list[int],
+    def _candidates(compiled: _CompiledRule, kinds: list[str], keys: list[int],
                     table: I64, values: npt.NDArray[np.float64]) -> list[int]:
         """Rows the rule applies to and may fire on. Large batches are filtered with one
         vectorised threshold test (Python only for the rows over it); for a few events
         numpy's per-call cost is larger than the loop it saves."""
-        if len(contexts) < VECTOR_MIN_BATCH:
-            return [i for i, ctx in enumerate(contexts) if keys[i] and ctx.kind in compiled.events]
+        if len(kinds) < VECTOR_MIN_BATCH:
+            return [i for i, kind in enumerate(kinds) if keys[i] and kind in compiled.events]
         codes = [_EVENT_CODES[e] for e in compiled.events]
         # table rows 0 and 1: the keys and event kinds as arrays (see _arrays)
         mask = np.isin(table[1], codes) & (table[0] != 0) & _over(compiled, values)
         rows: list[int] = np.flatnonzero(mask).tolist()
         return rows
+
+
+def message_rows(keys: list[int], times_ms: list[int]) -> I64 | None:
+    """The kernel's input rows (keys, kind codes, aux, times) for a batch of SMS: their
+    senders' keys (0: an alphanumeric sender, not counted) and times (0: now). None when
+    a time is out of range: the general path then refuses the batch, naming the event
+    (:meth:`VelocityMatcher._arrays`), before anything is counted."""
+    now = time.time_ns() // 1_000_000
+    times = [t or now for t in times_ms]
+    if max(times) > now + MAX_FUTURE_MS or min(times) < now - MAX_AGE_MS:
+        return None
+    n = len(keys)
+    return np.array((keys, [vk.EV_MESSAGE] * n, [0] * n, times), dtype=np.int64)
 
 
 def _over(compiled: _CompiledRule, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:

@@ -1,0 +1,267 @@
+"""The SMS lane: a batch of SMS decided column by column.
+
+``decide_batch``'s general path builds an :class:`~engine.context.EventContext` for
+every event and a :class:`~engine.textmemo.PreparedText` for every text, then runs each
+matcher over the contexts: on real SMS ~7 µs an event, most of it Python objects made
+and read once per event. Most of an SMS gateway's traffic needs none of them: a
+sender and recipient written in digits, and a text that the per-character fold alone
+normalizes (no context rule: separators, repeats, look-alike keys) and that holds
+nothing to extract (no URL, domain, phone number or contact ID). Such an event is
+*simple*, and the lane decides it from columns:
+
+* party numbers: one exact-table and prefix lookup over every simple event's keys
+  (:meth:`NumberMatcher.party_hits`);
+* keywords: one kernel scan over the folded texts of the batch and one kernel for the
+  rules they fire (:meth:`KeywordMatcher.fired_in_encoded`); the fold kept every
+  offset, so spans are the original text's;
+* domains, contacts and call rules need extracted items or a call: nothing to do;
+* velocity: one kernel call counts every event of the batch, simple or not, in order,
+  as the general path does (:meth:`VelocityMatcher.fired_rows`).
+
+Python then runs per match, not per event. Every other event of the batch (an
+alphanumeric sender, a text to extract from or with a context rule to apply) gets its
+context, its prepared text (through the snapshot's text memo) and the general
+matchers, in the same pass and in the same matcher order, so every decision equals the
+general path's: ``tests/test_smslane.py`` holds the two to each other on fuzzed
+batches. A batch with any other kind of event, a matcher the lane does not know, or a
+field the general path would refuse is left to the general path (``None``), before
+anything is counted. Simple texts do not pass through the text memo: folding and
+scanning one again costs less than remembering it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.calls import CallRuleMatcher
+from engine.contacts import ContactMatcher
+from engine.context import (
+    INGRESS_VALUES,
+    MAX_ID_CHARS,
+    MAX_NUMBER_CHARS,
+    MAX_TEXT_CHARS,
+    EventContext,
+    build_context,
+    plain_numbers,
+)
+from engine.decide import assemble, prepare_texts
+from engine.domains import DomainMatcher
+from engine.keywords import KeywordMatcher
+from engine.kwscan import encode_batch
+from engine.matchers import LANE_MIN_EVENTS
+from engine.numbers import NumberMatcher
+from engine.numkeys import number_keys
+from engine.snapshot import Snapshot
+from engine.textbatch import FOLDED
+from engine.types import Action, Decision, Match, MessageEvent
+from engine.velocity import VelocityMatcher, message_rows, velocity_state
+from rules.errors import EventError
+from rules.model import NUMBER_FIELDS
+
+#: Matchers the lane knows how to run (any other kind of matcher: the general path).
+LANE_MATCHERS = (NumberMatcher, CallRuleMatcher, DomainMatcher, KeywordMatcher, ContactMatcher,
+                 VelocityMatcher)
+_RECIPIENT, _SENDER = NUMBER_FIELDS.index("recipient"), NUMBER_FIELDS.index("sender")
+
+Lap = Callable[[str], None]
+Found = dict[int, list[Match]]  # event index -> its matches so far, in matcher order
+
+
+def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: object | None,
+                     lap: Lap | None = None) -> list[Decision] | None:
+    """Decide a batch of SMS through the lane, or return None for the general path."""
+    if len(events) < LANE_MIN_EVENTS or any(type(e) is not MessageEvent for e in events):
+        return None
+    if not all(isinstance(m, LANE_MATCHERS) for m in (*snapshot.live, *snapshot.shadow)):
+        return None
+    sms: Sequence[MessageEvent] = events  # type: ignore[assignment]  # checked above
+    cols = _columns(sms, snapshot.default_cc)
+    if cols is None:
+        return None
+    # Every event that is not plain is checked first (its text may not even be a str).
+    contexts = _contexts(sms, np.flatnonzero(~cols.plain).tolist(), snapshot, runtime)
+    if contexts is None:
+        return None  # the general path names the event and its field
+    simple, folded, starts = cols.plain, None, None
+    if snapshot.needs_text:
+        buf, starts = encode_batch(cols.texts)
+        folded, outcome, may_extract = snapshot.text_batch.fold_and_gate_batch(buf, starts)
+        simple = cols.plain & (outcome <= FOLDED) & ~may_extract
+        more = _contexts(sms, np.flatnonzero(cols.plain & ~simple).tolist(), snapshot, runtime)
+        assert more is not None  # plain events pass build_context's checks
+        if more:
+            contexts = dict(sorted({**contexts, **more}.items()))  # batch order
+    keys = cols.sender_keys
+    if contexts:
+        keys = keys.copy()
+        for i, ctx in contexts.items():
+            keys[i] = ctx.numbers.get("sender", 0)  # 0: an alphanumeric sender
+    velocity_rows = message_rows(keys, cols.times)
+    if velocity_rows is None:
+        return None  # a time out of range: the general path refuses the batch
+    if lap is not None:
+        lap("lane: columns")
+    in_context = list(contexts.values())
+    prepare_texts(in_context, snapshot)
+    if lap is not None:
+        lap("lane: prepare texts in context")
+    found: Found = {}
+    shadow_found: Found = {}
+    for group, shadow in ((snapshot.live, False), (snapshot.shadow, True)):
+        sink = shadow_found if shadow else found
+        for matcher in group:
+            if isinstance(matcher, VelocityMatcher):
+                _velocity(matcher, runtime, keys, velocity_rows, contexts, sink, shadow)
+            elif in_context:
+                matcher.match_batch(in_context, shadow)
+            if isinstance(matcher, NumberMatcher):
+                _parties(matcher, simple, cols, sink)
+            elif isinstance(matcher, KeywordMatcher) and folded is not None:
+                assert starts is not None
+                _keywords(matcher, folded, starts, simple, cols.texts, sink)
+            # Domains, contacts and call rules: nothing in a simple SMS (see above).
+            if lap is not None:
+                lap(f"lane: {type(matcher).__name__}" + (" (shadow)" if shadow else ""))
+    decisions = _decisions(snapshot, cols.ids, contexts, found, shadow_found)
+    if lap is not None:
+        lap("lane: score")
+    return decisions
+
+
+def _contexts(sms: Sequence[MessageEvent], indexes: list[int], snapshot: Snapshot,
+              runtime: object | None) -> dict[int, EventContext] | None:
+    """Contexts for the events at ``indexes`` (checked as the general path checks them),
+    or None if one is refused."""
+    try:
+        return {i: build_context(sms[i], snapshot.default_cc, runtime) for i in indexes}
+    except EventError:
+        return None
+
+
+class Columns(NamedTuple):
+    """A batch of SMS as columns (the fields :func:`_columns` checked)."""
+
+    ids: list[str]
+    texts: list[str]
+    times: list[int]
+    sender_keys: list[int]  # 0 where the event is not plain
+    recipient_keys: list[int]
+    plain: npt.NDArray[np.bool_]
+
+
+def _columns(sms: Sequence[MessageEvent], default_cc: str) -> Columns | None:
+    """The batch as columns, with each event's sender and recipient key where the event
+    is *plain* (``engine.context._plain_message``'s event: its numbers read as keys; the
+    others get contexts). None when a field that the whole batch is checked for at once
+    is bad: the general path then names the event."""
+    ids = [e.message_id for e in sms]
+    times = [e.timestamp_ms for e in sms]
+    if not (_all_str(ids) and max(map(len, ids)) <= MAX_ID_CHARS
+            and INGRESS_VALUES.issuperset({e.ingress for e in sms})
+            and all(type(t) is int for t in times) and min(times) >= 0):
+        return None
+    senders = [e.sender for e in sms]
+    recipients = [e.recipient for e in sms]
+    texts = [e.text for e in sms]
+    # The usual batch: every event plain, checked a column at a time. number_keys reads
+    # plain digits in a kernel; any other form of a number goes to number_key, whose
+    # refusal sends the batch event by event (a sender such as "+86 138..." that it
+    # reads is decided as the general path's _checked_context decides it: same numbers).
+    if (_all_str(senders) and _all_str(recipients) and _all_str(texts)
+            and _lengths(texts, 0, MAX_TEXT_CHARS) and _lengths(senders, 1, MAX_NUMBER_CHARS)
+            and _lengths(recipients, 1, MAX_NUMBER_CHARS)):
+        try:
+            keys = number_keys(senders + recipients, default_cc)
+        except ValueError:
+            pass
+        else:
+            n = len(sms)
+            return Columns(ids, texts, times, keys[:n], keys[n:], np.ones(n, dtype=np.bool_))
+    return Columns(ids, texts, times, *_keys_by_event(sms, default_cc))
+
+
+def _all_str(values: Sequence[object]) -> bool:
+    return all(type(v) is str for v in values)
+
+
+def _lengths(values: list[str], least: int, most: int) -> bool:
+    lengths = list(map(len, values))
+    return least <= min(lengths) and max(lengths) <= most
+
+
+def _keys_by_event(sms: Sequence[MessageEvent], default_cc: str
+                   ) -> tuple[list[int], list[int], npt.NDArray[np.bool_]]:
+    """:func:`_columns`'s keys and plain mask, event by event (``_plain_message``'s test)."""
+    senders, recipients = [], []
+    plain = np.zeros(len(sms), dtype=np.bool_)
+    for i, event in enumerate(sms):
+        numbers = plain_numbers(event, default_cc)
+        plain[i] = numbers is not None
+        recipients.append(numbers["recipient"] if numbers else 0)
+        senders.append(numbers["sender"] if numbers else 0)
+    return senders, recipients, plain
+
+
+def _parties(matcher: NumberMatcher, simple: npt.NDArray[np.bool_], cols: Columns,
+             sink: Found) -> None:
+    """The party numbers of the simple events, recipient first (a context's order)."""
+    owners = np.flatnonzero(simple).tolist()
+    recipients, senders = cols.recipient_keys, cols.sender_keys
+    keys = [k for i in owners for k in (recipients[i], senders[i])]
+    codes = [_RECIPIENT, _SENDER] * len(owners)
+    for pos, combo in matcher.party_hits(keys, codes):
+        found = sink.setdefault(owners[pos >> 1], [])
+        found += matcher.combo_matches(combo, NUMBER_FIELDS[codes[pos]], f"+{keys[pos]}")
+
+
+def _keywords(matcher: KeywordMatcher, folded: npt.NDArray[np.uint32],
+              starts: npt.NDArray[np.int64], simple: npt.NDArray[np.bool_], texts: list[str],
+              sink: Found) -> None:
+    """The keyword rules fired in the simple texts: their folded form kept every offset,
+    so a first hit's span is the original text's."""
+    rule_match, last, found = matcher.rule_match, -1, []
+    for m, r, s, e in zip(*matcher.fired_in_encoded(folded, starts, simple), strict=True):
+        if m != last:  # rows come sorted by message
+            last = m
+            found = sink.setdefault(m, [])
+        found.append(rule_match(r, texts[m], s, e))
+
+
+def _velocity(matcher: VelocityMatcher, runtime: object | None, keys: list[int],
+              rows: np.ndarray, contexts: dict[int, EventContext], sink: Found,
+              shadow: bool) -> None:
+    """Count every event of the batch in order (the live instance records) and report
+    the rules that fire, to the contexts and to the simple events alike."""
+    state = velocity_state(runtime)
+    if state is None:
+        return  # no runtime: velocity is off, as in the general path
+    kinds = ["message"] * len(keys)
+    for i, compiled, matched in matcher.fired_rows(state, keys, kinds, rows):
+        ctx = contexts.get(i)
+        if ctx is not None:
+            (ctx.shadow_matches if shadow else ctx.matches).append(
+                matcher.match_of(compiled, "sender", matched))
+        else:
+            sink.setdefault(i, []).append(matcher.match_of(compiled, "sender", matched))
+
+
+def _decisions(snapshot: Snapshot, ids: list[str], contexts: dict[int, EventContext],
+               found: Found, shadow_found: Found) -> list[Decision]:
+    """Each event's decision: PASS made here for the many that matched nothing."""
+    version, passed, none = snapshot.version, Action.PASS, list[Match]()
+    out = []
+    for i, event_id in enumerate(ids):
+        ctx = contexts.get(i)
+        if ctx is not None:
+            matches, shadow = ctx.matches, ctx.shadow_matches
+        else:
+            matches, shadow = found.get(i, none), shadow_found.get(i, none)
+        if matches or shadow:
+            out.append(assemble(event_id, matches, shadow, snapshot))
+        else:
+            out.append(Decision(event_id, passed, 0, version, (), ()))
+    return out

@@ -26,11 +26,10 @@ def number_keys(raws: list[str], default_cc: str) -> list[int]:
     if not raws:
         return []
     buf, starts = encode_batch(raws)
-    keys: list[int] = _plain_keys(buf, starts, int(default_cc), len(default_cc),
-                                  MAX_DIGITS).tolist()
-    for i, key in enumerate(keys):
-        if key < 0:
-            keys[i] = number_key(raws[i], default_cc)
+    found = _plain_keys(buf, starts, int(default_cc), len(default_cc), MAX_DIGITS)
+    keys: list[int] = found.tolist()
+    for i in np.flatnonzero(found < 0).tolist():
+        keys[i] = number_key(raws[i], default_cc)
     return keys
 
 

@@ -74,7 +74,7 @@ Found = dict[int, list[Match]]  # event index -> its matches so far, in matcher 
 def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: object | None,
                      lap: Lap | None = None) -> list[Decision] | None:
     """Decide a batch of SMS through the lane, or return None for the general path."""
-    if len(events) < LANE_MIN_EVENTS or any(type(e) is not MessageEvent for e in events):
+    if len(events) < LANE_MIN_EVENTS or set(map(type, events)) != {MessageEvent}:
         return None
     if not all(isinstance(m, LANE_MATCHERS) for m in (*snapshot.live, *snapshot.shadow)):
         return None
@@ -162,7 +162,7 @@ def _columns(sms: Sequence[MessageEvent], default_cc: str) -> Columns | None:
     times = [e.timestamp_ms for e in sms]
     if not (_all_str(ids) and max(map(len, ids)) <= MAX_ID_CHARS
             and INGRESS_VALUES.issuperset({e.ingress for e in sms})
-            and all(type(t) is int for t in times) and min(times) >= 0):
+            and set(map(type, times)) == {int} and min(times) >= 0):
         return None
     senders = [e.sender for e in sms]
     recipients = [e.recipient for e in sms]
@@ -185,7 +185,7 @@ def _columns(sms: Sequence[MessageEvent], default_cc: str) -> Columns | None:
 
 
 def _all_str(values: Sequence[object]) -> bool:
-    return all(type(v) is str for v in values)
+    return set(map(type, values)) == {str}
 
 
 def _lengths(values: list[str], least: int, most: int) -> bool:
@@ -253,15 +253,18 @@ def _decisions(snapshot: Snapshot, ids: list[str], contexts: dict[int, EventCont
                found: Found, shadow_found: Found) -> list[Decision]:
     """Each event's decision: PASS made here for the many that matched nothing."""
     version, passed, none = snapshot.version, Action.PASS, list[Match]()
+    # The events some rule may have matched: one set probe for each of the others.
+    touched = found.keys() | shadow_found.keys() | contexts.keys()
     out = []
     for i, event_id in enumerate(ids):
-        ctx = contexts.get(i)
-        if ctx is not None:
-            matches, shadow = ctx.matches, ctx.shadow_matches
-        else:
-            matches, shadow = found.get(i, none), shadow_found.get(i, none)
-        if matches or shadow:
-            out.append(assemble(event_id, matches, shadow, snapshot))
-        else:
-            out.append(Decision(event_id, passed, 0, version, (), ()))
+        if i in touched:
+            ctx = contexts.get(i)
+            if ctx is not None:
+                matches, shadow = ctx.matches, ctx.shadow_matches
+            else:
+                matches, shadow = found.get(i, none), shadow_found.get(i, none)
+            if matches or shadow:
+                out.append(assemble(event_id, matches, shadow, snapshot))
+                continue
+        out.append(Decision(event_id, passed, 0, version, (), ()))
     return out

@@ -7,8 +7,8 @@ Stages, in order (names as reported in ``Snapshot.stage_times`` and GetStatus):
    index``, ``build keyword automata``, ``build contact rules``, call rules...),
    once for live rules and once for shadow rules.
 3. ``warm numba kernels``: every kernel is compiled (or loaded from the on-disk
-   cache) and every matcher is run once, before the snapshot is returned, so no
-   request ever waits for JIT compilation.
+   cache), every matcher is run once and so is the SMS lane (``engine.smslane``),
+   before the snapshot is returned, so no request ever waits for JIT compilation.
 
 >>> from rules import load_ruleset, DEFAULT_RULESET_DIR
 >>> snap = compile_ruleset(load_ruleset(DEFAULT_RULESET_DIR))
@@ -29,7 +29,7 @@ import engine.domains
 import engine.keywords
 import engine.numbers
 import engine.velocity  # (each of these modules registers its matcher)
-from engine import extract, extract_gate, kwscan, numindex
+from engine import extract, extract_gate, kwscan, numindex, smslane
 from engine.matchers import MATCHERS, CompileInput, Matcher
 from engine.normalize import Normalizer, NormalizeSettings
 from engine.snapshot import Snapshot
@@ -100,7 +100,7 @@ def compile_ruleset(ruleset: RuleSet, version: str | None = None) -> Snapshot:
             matcher.warm()
 
     _timed(stages, "warm numba kernels", warm)
-    return Snapshot(
+    snapshot = Snapshot(
         version=version or f"{ruleset.name or 'ruleset'}@{ruleset.digest[:12]}",
         name=ruleset.name,
         digest=ruleset.digest,
@@ -116,3 +116,7 @@ def compile_ruleset(ruleset: RuleSet, version: str | None = None) -> Snapshot:
         shadow=tuple(shadow),
         needs_text=needs_text,
     )
+    # The SMS lane's kernels, on the buffers it hands them (engine.smslane builds on the
+    # snapshot, so it is warmed last).
+    _timed(stages, "warm numba kernels", lambda: smslane.warm(snapshot))
+    return snapshot

@@ -268,3 +268,16 @@ def _decisions(snapshot: Snapshot, ids: list[str], contexts: dict[int, EventCont
                 continue
         out.append(Decision(event_id, passed, 0, version, (), ()))
     return out
+
+
+def warm(snapshot: Snapshot) -> None:
+    """Run the lane once on a small batch, so that no request compiles its kernels (or
+    their specializations for its buffers: the folded texts are writable, the encoded
+    ones are not). Leaves the snapshot's text memo empty."""
+    texts = ["warm 刷单 日结", "今晚一起吃饭吗", "ＶＸ加我", "刷 单 http://a.example.com 138"]
+    events = [MessageEvent(f"warm{i}", "13800138000" if i % 2 else "+85512345678",
+                           "13912345678", texts[i % len(texts)])
+              for i in range(LANE_MIN_EVENTS)]
+    decide_sms_batch(snapshot, events, None)
+    snapshot.text_memo.clear()
+

@@ -352,6 +352,7 @@ for e in events:
 snap.text_memo.clear()
 decide_batch(snap, events * 3, state)
 decide_batch(snap, events[:2], state)
+decide_batch(snap, [e for e in events if type(e) is MessageEvent] * 4, state)  # the SMS lane
 after = signatures()
 print(json.dumps({k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}))
 '''

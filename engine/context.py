@@ -55,11 +55,7 @@ class EventContext:
         """Map a [start, end) span of the normalized text back to the original text."""
         if self.prepared is None:
             return start, end
-        normalized = self.prepared.normalized
-        if (type(normalized.origin) is range and not normalized.ends
-                and end <= len(normalized.text)):
-            return start, end  # most text: normalizing kept every offset (range(len))
-        return normalized.span_in_original(start, end)
+        return self.prepared.normalized.original_span(start, end)
 
 
 def _check_id(value: str, name: str) -> None:

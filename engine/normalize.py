@@ -131,6 +131,13 @@ class Normalized:
             return 0
         return self.ends[i] if self.ends else self.origin[i] + 1
 
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """:meth:`span_in_original`, at once for most text: normalizing kept every
+        offset (``origin`` a ``range``, no ``ends``)."""
+        if type(self.origin) is range and not self.ends and end <= len(self.text):
+            return start, end
+        return self.span_in_original(start, end)
+
 
 @dataclass(frozen=True)
 class FoldTables:

@@ -4,22 +4,25 @@
 every event and a :class:`~engine.textmemo.PreparedText` for every text, then runs each
 matcher over the contexts: on real SMS ~7 µs an event, most of it Python objects made
 and read once per event. Most of an SMS gateway's traffic needs none of them: a
-sender and recipient written in digits, and a text that the per-character fold alone
-normalizes (no context rule: separators, repeats, look-alike keys) and that holds
-nothing to extract (no URL, domain, phone number or contact ID). Such an event is
-*simple*, and the lane decides it from columns:
+sender and recipient written in digits, and a text that holds nothing to extract (no
+URL, domain, phone number or contact ID) and that the batch fold normalizes, alone or
+with the context kernel (separators, repeats, look-alike keys), not through OpenCC's
+phrases or the exact path. Such an event is *simple* (97% of the masked corpus), and
+the lane decides it from columns:
 
 * party numbers: one exact-table and prefix lookup over every simple event's keys
   (:meth:`NumberMatcher.party_hits`);
 * keywords: one kernel scan over the folded texts of the batch and one kernel for the
   rules they fire (:meth:`KeywordMatcher.fired_in_encoded`); the fold kept every
-  offset, so spans are the original text's;
+  offset, so spans are the original text's. The few texts a context rule rewrote
+  (~2%) are scanned as a small batch of their own, each span mapped back through its
+  offset map;
 * domains, contacts and call rules need extracted items or a call: nothing to do;
 * velocity: one kernel call counts every event of the batch, simple or not, in order,
   as the general path does (:meth:`VelocityMatcher.fired_rows`).
 
 Python then runs per match, not per event. Every other event of the batch (an
-alphanumeric sender, a text to extract from or with a context rule to apply) gets its
+alphanumeric sender, a text to extract from or one for OpenCC's phrases) gets its
 context, its prepared text (through the snapshot's text memo) and the general
 matchers, in the same pass and in the same matcher order, so every decision equals the
 general path's: ``tests/test_smslane.py`` holds the two to each other on fuzzed
@@ -53,10 +56,11 @@ from engine.domains import DomainMatcher
 from engine.keywords import KeywordMatcher
 from engine.kwscan import encode_batch
 from engine.matchers import LANE_MIN_EVENTS
+from engine.normalize import Normalized
 from engine.numbers import NumberMatcher
 from engine.numkeys import number_keys
 from engine.snapshot import Snapshot
-from engine.textbatch import FOLDED
+from engine.textbatch import EXACT, FOLDED
 from engine.types import Action, Decision, Match, MessageEvent
 from engine.velocity import VelocityMatcher, message_rows, velocity_state
 from rules.errors import EventError
@@ -87,14 +91,18 @@ def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: obje
     if contexts is None:
         return None  # the general path names the event and its field
     simple, folded, starts = cols.plain, None, None
+    identity = simple
+    rewritten: dict[int, Normalized] = {}  # simple events whose text a context rule rewrote
     if snapshot.needs_text:
         buf, starts = encode_batch(cols.texts)
         folded, outcome, may_extract = snapshot.text_batch.fold_and_gate_batch(buf, starts)
-        simple = cols.plain & (outcome <= FOLDED) & ~may_extract
+        simple = cols.plain & (outcome != EXACT) & ~may_extract
+        identity = simple & (outcome <= FOLDED)
         more = _contexts(sms, np.flatnonzero(cols.plain & ~simple).tolist(), snapshot, runtime)
         assert more is not None  # plain events pass build_context's checks
         if more:
             contexts = dict(sorted({**contexts, **more}.items()))  # batch order
+        rewritten = _rewritten(snapshot, cols.texts, folded, starts, simple & ~identity)
     keys = cols.sender_keys
     if contexts:
         keys = keys.copy()
@@ -122,7 +130,8 @@ def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: obje
                 _parties(matcher, simple, cols, sink)
             elif isinstance(matcher, KeywordMatcher) and folded is not None:
                 assert starts is not None
-                _keywords(matcher, folded, starts, simple, cols.texts, sink)
+                _keywords(matcher, folded, starts, identity, cols.texts, sink)
+                _keywords_rewritten(matcher, rewritten, cols.texts, sink)
             # Domains, contacts and call rules: nothing in a simple SMS (see above).
             if lap is not None:
                 lap(f"lane: {type(matcher).__name__}" + (" (shadow)" if shadow else ""))
@@ -218,6 +227,36 @@ def _parties(matcher: NumberMatcher, simple: npt.NDArray[np.bool_], cols: Column
         found += matcher.combo_matches(combo, NUMBER_FIELDS[codes[pos]], f"+{keys[pos]}")
 
 
+def _rewritten(snapshot: Snapshot, texts: list[str], folded: npt.NDArray[np.uint32],
+               starts: npt.NDArray[np.int64], which: npt.NDArray[np.bool_]
+               ) -> dict[int, Normalized]:
+    """The normalized texts of the events ``which`` marks (fold outcome CONTEXT or
+    SPECIAL): the context rules applied to their folded code points, as the general
+    path applies them (``BatchNormalizer.normalize_many``)."""
+    bounds = starts.tolist()
+    context_one = snapshot.text_batch.context_one
+    return {i: context_one(texts[i], folded[bounds[i]:bounds[i + 1]])[0]
+            for i in np.flatnonzero(which).tolist()}
+
+
+def _keywords_rewritten(matcher: KeywordMatcher, rewritten: dict[int, Normalized],
+                        texts: list[str], sink: Found) -> None:
+    """The keyword rules fired in texts a context rule rewrote: scanned in their own
+    small batch, each first hit mapped back to the original text."""
+    if not rewritten:
+        return
+    owners, normalized = list(rewritten), list(rewritten.values())
+    buf, starts = encode_batch([n.text for n in normalized])
+    every = np.ones(len(owners), dtype=np.bool_)
+    rule_match, last, found = matcher.rule_match, -1, []
+    for m, r, s, e in zip(*matcher.fired_in_encoded(buf, starts, every), strict=True):
+        i = owners[m]
+        if i != last:
+            last = i
+            found = sink.setdefault(i, [])
+        found.append(rule_match(r, texts[i], *normalized[m].original_span(s, e)))
+
+
 def _keywords(matcher: KeywordMatcher, folded: npt.NDArray[np.uint32],
               starts: npt.NDArray[np.int64], simple: npt.NDArray[np.bool_], texts: list[str],
               sink: Found) -> None:
@@ -274,7 +313,8 @@ def warm(snapshot: Snapshot) -> None:
     """Run the lane once on a small batch, so that no request compiles its kernels (or
     their specializations for its buffers: the folded texts are writable, the encoded
     ones are not). Leaves the snapshot's text memo empty."""
-    texts = ["warm 刷单 日结", "今晚一起吃饭吗", "ＶＸ加我", "刷 单 http://a.example.com 138"]
+    texts = ["warm 刷单 日结", "今晚一起吃饭吗", "ＶＸ加我", "刷 单 http://a.example.com 138",
+             "刷*单 安 全 账 户"]
     events = [MessageEvent(f"warm{i}", "13800138000" if i % 2 else "+85512345678",
                            "13912345678", texts[i % len(texts)])
               for i in range(LANE_MIN_EVENTS)]

@@ -246,6 +246,11 @@ class BatchNormalizer:
             return self._context(text, out, classes)
         return None
 
+    def context_one(self, text: str, folded: UInt32Array) -> tuple[Normalized, UInt32Array]:
+        """What :meth:`normalize_many` makes of a text whose fold outcome is CONTEXT or
+        SPECIAL, given its folded code points: the result and its code points."""
+        return self._context(text, folded, self._classes)
+
     def _context(self, text: str, folded: UInt32Array, classes: UInt8Array
                  ) -> tuple[Normalized, UInt32Array]:
         """The length-changing folds, the context rules and the multi-character look-alikes

@@ -99,7 +99,8 @@ def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: obje
         simple = cols.plain & (outcome != EXACT) & ~may_extract
         identity = simple & (outcome <= FOLDED)
         more = _contexts(sms, np.flatnonzero(cols.plain & ~simple).tolist(), snapshot, runtime)
-        assert more is not None  # plain events pass build_context's checks
+        if more is None:
+            return None  # (plain events pass build_context's checks: not expected)
         if more:
             contexts = dict(sorted({**contexts, **more}.items()))  # batch order
         rewritten = _rewritten(snapshot, cols.texts, folded, starts, simple & ~identity)

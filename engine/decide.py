@@ -22,25 +22,32 @@ the whole batch, so per-event Python work is paid once per batch where it can.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from engine.context import PARTY_FIELDS, EventContext, build_context
 from engine.extract import extract, extract_many
 from engine.extract_gate import may_extract_batch
 from engine.kwscan import encode_batch
 from engine.matchers import LANE_MIN_EVENTS, SMALL_BATCH_EVENTS
+from engine.normalize import Normalized
 from engine.snapshot import Snapshot
 from engine.textmemo import PreparedText
 from engine.types import Action, Decision, Event, Match
 from engine.utf32 import code_points
 from rules.errors import EventError
 
+#: Texts some caller folded and gated already (the SMS lane): each one's normalized
+#: form and whether extraction could find anything in it.
+Prefolded = Mapping[str, tuple[Normalized, bool]]
 
-def prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
+
+def prepare_texts(contexts: list[EventContext], snapshot: Snapshot,
+                  prefolded: Prefolded | None = None) -> None:
     """Normalize and extract the text of every event that has some, once per distinct text.
 
     A text the snapshot prepared before comes from its memo (``engine.textmemo``);
-    the rest are prepared together, each distinct text once, and remembered.
+    the rest are prepared together, each distinct text once, and remembered. A text in
+    ``prefolded`` is not folded or gated again.
     """
     if not snapshot.needs_text:
         return
@@ -74,7 +81,9 @@ def prepare_texts(contexts: list[EventContext], snapshot: Snapshot) -> None:
     if not new:
         return
     texts = list(new)
-    if len(texts) <= SMALL_BATCH_EVENTS:
+    if prefolded:
+        prepared = _prepare_prefolded(texts, snapshot, prefolded)
+    elif len(texts) <= SMALL_BATCH_EVENTS:
         prepared = [_prepare_one(text, snapshot) for text in texts]
     else:
         prepared = _prepare_many(texts, snapshot)
@@ -98,6 +107,20 @@ def _prepare_many(texts: list[str], snapshot: Snapshot) -> list[PreparedText]:
     found = iter(extract_many(to_extract, snapshot.default_cc))
     return [PreparedText(result, None, tuple(next(found)) if extractable else ())
             for result, extractable in zip(normalized, may_extract, strict=True)]
+
+
+def _prepare_prefolded(texts: list[str], snapshot: Snapshot, prefolded: Prefolded
+                       ) -> list[PreparedText]:
+    """:func:`_prepare_many` where ``prefolded`` has the texts' normalized forms and gate
+    results already: only extraction is left (the others are prepared as usual)."""
+    others = [text for text in texts if text not in prefolded]
+    made = dict(zip(others, _prepare_many(others, snapshot), strict=True)) if others else {}
+    to_extract = [text for text in texts if text not in made and prefolded[text][1]]
+    found = dict(zip(to_extract, extract_many(to_extract, snapshot.default_cc), strict=True))
+    for text in texts:
+        if text not in made:
+            made[text] = PreparedText(prefolded[text][0], None, tuple(found.get(text, ())))
+    return [made[text] for text in texts]
 
 
 def _prepare_one(text: str, snapshot: Snapshot) -> PreparedText:

@@ -172,12 +172,21 @@ class KeywordMatcher:
         """``(message, rule, start, end)`` lists of every rule that fires in the messages
         of a batch of normalized texts (``encode_batch``'s form) that ``keep`` selects,
         sorted by message then rule (the SMS lane's form of :meth:`match_batch`)."""
-        if not self.terms:
+        if not self.terms or not keep.any():
             return [], [], [], []
-        msg, term, end = self.scanner.scan_encoded(buf, starts)
-        if not keep.all():
-            rows = keep[msg]
-            msg, term, end = msg[rows], term[rows], end[rows]
+        if keep.mean() >= 0.9:  # nearly all: scan the batch, drop the others' rows
+            msg, term, end = self.scanner.scan_encoded(buf, starts)
+            if not keep.all():
+                rows = keep[msg]
+                msg, term, end = msg[rows], term[rows], end[rows]
+        else:  # scan only the kept messages, packed into a buffer of their own
+            kept = np.flatnonzero(keep)
+            lengths = np.diff(starts)
+            packed_starts = np.zeros(len(kept) + 1, dtype=np.int64)
+            np.cumsum(lengths[kept], out=packed_starts[1:])
+            msg, term, end = self.scanner.scan_encoded(buf[np.repeat(keep, lengths)],
+                                                       packed_starts)
+            msg = kept.astype(np.int32)[msg]
         return tuple(column.tolist() for column in fired_rules(msg, term, end, self.tables))
 
     def _present(self, hits: Iterable[tuple[int, int]]) -> dict[int, tuple[int, int]]:

@@ -26,7 +26,7 @@ from rules.model import Rule, RuleSet
 SMALL_BATCH_EVENTS = 3
 #: Batches of at least this many events may take the SMS lane (``engine.smslane``): below,
 #: its per-batch setup (a few kernel calls and arrays) costs more than it saves.
-LANE_MIN_EVENTS = 16
+LANE_MIN_EVENTS = 64
 
 
 class Matcher(Protocol):

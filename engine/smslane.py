@@ -35,6 +35,7 @@ scanning one again costs less than remembering it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -61,6 +62,7 @@ from engine.numbers import NumberMatcher
 from engine.numkeys import number_keys
 from engine.snapshot import Snapshot
 from engine.textbatch import EXACT, FOLDED
+from engine.textmemo import PreparedText
 from engine.types import Action, Decision, Match, MessageEvent
 from engine.velocity import VelocityMatcher, message_rows, velocity_state
 from rules.errors import EventError
@@ -90,20 +92,13 @@ def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: obje
     contexts = _contexts(sms, np.flatnonzero(~cols.plain).tolist(), snapshot, runtime)
     if contexts is None:
         return None  # the general path names the event and its field
-    simple, folded, starts = cols.plain, None, None
-    identity = simple
-    rewritten: dict[int, Normalized] = {}  # simple events whose text a context rule rewrote
+    simple, folded = cols.plain, None
     if snapshot.needs_text:
-        buf, starts = encode_batch(cols.texts)
-        folded, outcome, may_extract = snapshot.text_batch.fold_and_gate_batch(buf, starts)
-        simple = cols.plain & (outcome != EXACT) & ~may_extract
-        identity = simple & (outcome <= FOLDED)
-        more = _contexts(sms, np.flatnonzero(cols.plain & ~simple).tolist(), snapshot, runtime)
-        if more is None:
-            return None  # (plain events pass build_context's checks: not expected)
+        simple, folded = _fold(snapshot, cols)
+        more = _plain_contexts(sms, np.flatnonzero(cols.plain & ~simple).tolist(), cols,
+                               runtime)
         if more:
             contexts = dict(sorted({**contexts, **more}.items()))  # batch order
-        rewritten = _rewritten(snapshot, cols.texts, folded, starts, simple & ~identity)
     keys = cols.sender_keys
     if contexts:
         keys = keys.copy()
@@ -115,7 +110,7 @@ def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: obje
     if lap is not None:
         lap("lane: columns")
     in_context = list(contexts.values())
-    prepare_texts(in_context, snapshot)
+    prepare_texts(in_context, snapshot, folded.prefolded if folded is not None else None)
     if lap is not None:
         lap("lane: prepare texts in context")
     found: Found = {}
@@ -130,12 +125,15 @@ def decide_sms_batch(snapshot: Snapshot, events: Sequence[object], runtime: obje
             if isinstance(matcher, NumberMatcher):
                 _parties(matcher, simple, cols, sink)
             elif isinstance(matcher, KeywordMatcher) and folded is not None:
-                assert starts is not None
-                _keywords(matcher, folded, starts, identity, cols.texts, sink)
-                _keywords_rewritten(matcher, rewritten, cols.texts, sink)
+                _keywords(matcher, folded, sink, shadow)
             # Domains, contacts and call rules: nothing in a simple SMS (see above).
             if lap is not None:
                 lap(f"lane: {type(matcher).__name__}" + (" (shadow)" if shadow else ""))
+    if folded is not None:
+        # The memo's counts: the simple texts it held (hits) and those it did not.
+        snapshot.text_memo.count(sum(len(events) for _, events in folded.remembered),
+                                 sum(len(folded.events[j])
+                                     for j in np.flatnonzero(folded.simple).tolist()))
     decisions = _decisions(snapshot, cols.ids, contexts, found, shadow_found)
     if lap is not None:
         lap("lane: score")
@@ -161,6 +159,16 @@ class Columns(NamedTuple):
     sender_keys: list[int]  # 0 where the event is not plain
     recipient_keys: list[int]
     plain: npt.NDArray[np.bool_]
+
+
+def _plain_contexts(sms: Sequence[MessageEvent], indexes: list[int], cols: Columns,
+                    runtime: object | None) -> dict[int, EventContext]:
+    """Contexts for plain events (checked, their keys read): what ``build_context`` makes
+    of them, without reading their numbers again (~1.6 µs a number it has not seen)."""
+    senders, recipients = cols.sender_keys, cols.recipient_keys
+    return {i: EventContext(sms[i], "message", {"recipient": recipients[i],
+                                                "sender": senders[i]}, sms[i].text, runtime)
+            for i in indexes}
 
 
 def _columns(sms: Sequence[MessageEvent], default_cc: str) -> Columns | None:
@@ -228,47 +236,111 @@ def _parties(matcher: NumberMatcher, simple: npt.NDArray[np.bool_], cols: Column
         found += matcher.combo_matches(combo, NUMBER_FIELDS[codes[pos]], f"+{keys[pos]}")
 
 
-def _rewritten(snapshot: Snapshot, texts: list[str], folded: npt.NDArray[np.uint32],
-               starts: npt.NDArray[np.int64], which: npt.NDArray[np.bool_]
-               ) -> dict[int, Normalized]:
-    """The normalized texts of the events ``which`` marks (fold outcome CONTEXT or
-    SPECIAL): the context rules applied to their folded code points, as the general
-    path applies them (``BatchNormalizer.normalize_many``)."""
-    bounds = starts.tolist()
-    context_one = snapshot.text_batch.context_one
-    return {i: context_one(texts[i], folded[bounds[i]:bounds[i + 1]])[0]
-            for i in np.flatnonzero(which).tolist()}
+@dataclass
+class Folded:
+    """The simple texts of a batch: the distinct texts of plain events that the lane
+    folded (the memo did not hold them) and those the memo held, prepared already."""
+
+    texts: list[str]  # folded, each once
+    events: list[list[int]]  # the events with each folded text
+    buf: npt.NDArray[np.uint32]  # the folded texts, encode_batch's form
+    starts: npt.NDArray[np.int64]
+    kinds: list[int]  # each folded text's fold outcome
+    simple: npt.NDArray[np.bool_]  # per folded text: nothing to extract, no exact path
+    identity: npt.NDArray[np.bool_]  # per folded text: simple, and the fold kept offsets
+    rewritten: dict[int, Normalized]  # folded text index -> as a context rule rewrote it
+    # The folded texts that are not simple (to extract from, or for OpenCC's phrases):
+    # their normalized form and gate, for prepare_texts, which need not fold them again.
+    prefolded: dict[str, tuple[Normalized, bool]]
+    # Simple texts the memo held, with their events: their keyword matches are known.
+    remembered: list[tuple[PreparedText, list[int]]]
 
 
-def _keywords_rewritten(matcher: KeywordMatcher, rewritten: dict[int, Normalized],
-                        texts: list[str], sink: Found) -> None:
-    """The keyword rules fired in texts a context rule rewrote: scanned in their own
-    small batch, each first hit mapped back to the original text."""
-    if not rewritten:
-        return
-    owners, normalized = list(rewritten), list(rewritten.values())
-    buf, starts = encode_batch([n.text for n in normalized])
-    every = np.ones(len(owners), dtype=np.bool_)
+def _fold(snapshot: Snapshot, cols: Columns) -> tuple[npt.NDArray[np.bool_], Folded]:
+    """Which events are simple, and their texts, each distinct text once (a campaign
+    sends one text to many recipients).
+
+    A text the snapshot's memo holds (prepared before, by either path) is not folded
+    again: with nothing extracted from it and its keyword matches known, its events are
+    simple and take those matches; otherwise they take the general path, where the memo
+    makes them cheap. The texts a context rule rewrites (fold outcome CONTEXT or
+    SPECIAL) get the context kernel one by one, as ``BatchNormalizer.normalize_many``
+    applies it."""
+    groups: dict[str, list[int]] = {}
+    for i, (text, plain) in enumerate(zip(cols.texts, cols.plain.tolist(), strict=True)):
+        if plain:
+            groups.setdefault(text, []).append(i)
+    simple = np.zeros(len(cols.texts), dtype=np.bool_)
+    recall, complete = snapshot.text_memo.lookup(), _complete(snapshot)
+    remembered = []
+    for text in list(groups):
+        prepared = recall(text)
+        if prepared is not None:
+            owners = groups.pop(text)
+            if complete(prepared):
+                remembered.append((prepared, owners))
+                simple[owners] = True
+    texts, events = list(groups), list(groups.values())
+    buf, starts = encode_batch(texts)
+    folded, outcome, may_extract = snapshot.text_batch.fold_and_gate_batch(buf, starts)
+    simple_text = (outcome != EXACT) & ~may_extract
+    identity = simple_text & (outcome <= FOLDED)
+    for j in np.flatnonzero(simple_text).tolist():
+        simple[events[j]] = True
+    bounds, kinds, gated = starts.tolist(), outcome.tolist(), may_extract.tolist()
+    from_fold = snapshot.text_batch.from_fold
+    rewritten = {j: from_fold(texts[j], folded[bounds[j]:bounds[j + 1]], kinds[j])
+                 for j in np.flatnonzero(simple_text & ~identity).tolist()}
+    prefolded = {texts[j]: (from_fold(texts[j], folded[bounds[j]:bounds[j + 1]], kinds[j]),
+                            gated[j])
+                 for j in np.flatnonzero(~simple_text).tolist()}
+    return simple, Folded(texts, events, folded, starts, kinds, simple_text, identity,
+                          rewritten, prefolded, remembered)
+
+
+def _complete(snapshot: Snapshot) -> Callable[[PreparedText], bool]:
+    """Whether a prepared text can be decided as simple: nothing extracted from it, and
+    its matches known for each keyword matcher the snapshot has."""
+    live = any(isinstance(m, KeywordMatcher) for m in snapshot.live)
+    shadow = any(isinstance(m, KeywordMatcher) for m in snapshot.shadow)
+
+    def complete(prepared: PreparedText) -> bool:
+        return (not prepared.extracted
+                and (not live or prepared.live_keyword_matches is not None)
+                and (not shadow or prepared.shadow_keyword_matches is not None))
+
+    return complete
+
+
+def _keywords(matcher: KeywordMatcher, folded: Folded, sink: Found, shadow: bool) -> None:
+    """The keyword rules fired in the simple texts: the texts the fold kept every offset
+    of (a first hit's span is the original text's) in the folded batch, those a context
+    rule rewrote in a small batch of their own (spans mapped back), the remembered ones
+    from the memo. Each text's matches go to every event with that text."""
+    fired: dict[int, list[Match]] = {}  # folded text index -> its matches
     rule_match, last, found = matcher.rule_match, -1, []
-    for m, r, s, e in zip(*matcher.fired_in_encoded(buf, starts, every), strict=True):
-        i = owners[m]
-        if i != last:
-            last = i
-            found = sink.setdefault(i, [])
-        found.append(rule_match(r, texts[i], *normalized[m].original_span(s, e)))
-
-
-def _keywords(matcher: KeywordMatcher, folded: npt.NDArray[np.uint32],
-              starts: npt.NDArray[np.int64], simple: npt.NDArray[np.bool_], texts: list[str],
-              sink: Found) -> None:
-    """The keyword rules fired in the simple texts: their folded form kept every offset,
-    so a first hit's span is the original text's."""
-    rule_match, last, found = matcher.rule_match, -1, []
-    for m, r, s, e in zip(*matcher.fired_in_encoded(folded, starts, simple), strict=True):
-        if m != last:  # rows come sorted by message
+    for m, r, s, e in zip(*matcher.fired_in_encoded(folded.buf, folded.starts,
+                                                    folded.identity), strict=True):
+        if m != last:  # rows come sorted by text
             last = m
-            found = sink.setdefault(m, [])
-        found.append(rule_match(r, texts[m], s, e))
+            found = fired[m] = []
+        found.append(rule_match(r, folded.texts[m], s, e))
+    if folded.rewritten:
+        owners, normalized = list(folded.rewritten), list(folded.rewritten.values())
+        buf, starts = encode_batch([n.text for n in normalized])
+        every = np.ones(len(owners), dtype=np.bool_)
+        for m, r, s, e in zip(*matcher.fired_in_encoded(buf, starts, every), strict=True):
+            j = owners[m]
+            fired.setdefault(j, []).append(
+                rule_match(r, folded.texts[j], *normalized[m].original_span(s, e)))
+    for j, matches in fired.items():
+        for i in folded.events[j]:
+            sink.setdefault(i, []).extend(matches)
+    for prepared, events in folded.remembered:
+        known = prepared.shadow_keyword_matches if shadow else prepared.live_keyword_matches
+        if known:
+            for i in events:
+                sink.setdefault(i, []).extend(known)
 
 
 def _velocity(matcher: VelocityMatcher, runtime: object | None, keys: list[int],

@@ -196,11 +196,8 @@ class BatchNormalizer:
             elif kind == FOLDED:
                 t = decoded[bounds[i]:bounds[i + 1]]
                 out.append(Normalized(t, range(len(t)), (), len(text)))
-            elif kind in (CONTEXT, SPECIAL):
-                out.append(self._context(text, folded[bounds[i]:bounds[i + 1]],
-                                         self._classes)[0])
             else:
-                out.append(self._exact(text)[0])
+                out.append(self.from_fold(text, folded[bounds[i]:bounds[i + 1]], kind))
         return out
 
     def _exact(self, text: str) -> tuple[Normalized, UInt32Array | None]:
@@ -246,10 +243,16 @@ class BatchNormalizer:
             return self._context(text, out, classes)
         return None
 
-    def context_one(self, text: str, folded: UInt32Array) -> tuple[Normalized, UInt32Array]:
-        """What :meth:`normalize_many` makes of a text whose fold outcome is CONTEXT or
-        SPECIAL, given its folded code points: the result and its code points."""
-        return self._context(text, folded, self._classes)
+    def from_fold(self, text: str, folded: UInt32Array, kind: int) -> Normalized:
+        """What :meth:`normalize_many` makes of ``text`` given its fold: its folded code
+        points and its outcome (``fold_batch``'s)."""
+        if kind == UNCHANGED:
+            return Normalized(text, range(len(text)), (), len(text))
+        if kind == FOLDED:
+            return _same_offsets(text, folded)[0]
+        if kind in (CONTEXT, SPECIAL):
+            return self._context(text, folded, self._classes)[0]
+        return self._exact(text)[0]
 
     def _context(self, text: str, folded: UInt32Array, classes: UInt8Array
                  ) -> tuple[Normalized, UInt32Array]:

@@ -218,22 +218,24 @@ def test_repeated_texts_are_prepared_once_and_decided_the_same(
     """A campaign repeats its text: the snapshot's text memo prepares each distinct text
     once, and a repeat (in the same batch, or later) is decided as if it were new.
 
-    Through the SMS lane (engine/smslane.py) a text that the fold alone normalizes and
-    that holds nothing to extract is folded and scanned again instead: only the others
-    pass through the memo."""
+    Through the SMS lane (engine/smslane.py) a text with nothing to extract that the
+    batch fold normalizes is folded and scanned again instead (cheaper than
+    remembering it): only the others pass through the memo."""
     if not lane:
         monkeypatch.setattr(sys.modules["engine.decide"], "LANE_MIN_EVENTS", 10**9)
-    texts = [FRAUD, "有问题请致电 170-1234-5678 联系", "兼职刷 单，日结佣金", "今晚一起吃饭吗",
+    plain = ["今晚一起吃饭吗", "兼职刷 单，日结佣金", "明天见", "收到，谢谢", "会议改到三点",
+             "晚上吃什么", "路上注意安全", "好的"]
+    texts = [FRAUD, "有问题请致电 170-1234-5678 联系", *plain,
              "\U0001f600 中奖了 ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ", "加我微信 abc12345 领取补贴"]
-    folded_alone = {"今晚一起吃饭吗", "兼职刷 单，日结佣金"}  # no context rule, nothing to extract
-    in_memo = [t for t in texts if not lane or t not in folded_alone]
     events = [sms(texts[i % len(texts)], sender=f"1391234{i:04d}", mid=f"m{i}")
-              for i in range(30)]
+              for i in range(96)]  # a batch large enough for the lane, mostly simple
 
     def fresh(event: MessageEvent) -> object:
         snap.text_memo.clear()
         return decide(snap, event)
 
+    folded_alone = set(plain) if lane else set()
+    in_memo = [t for t in texts if t not in folded_alone]
     expected = [fresh(e) for e in events]
     snap.text_memo.clear()
     assert decide_batch(snap, events) == expected  # duplicates within one batch
@@ -244,8 +246,8 @@ def test_repeated_texts_are_prepared_once_and_decided_the_same(
     in_batch = sum(1 for e in events if e.text in in_memo)
     # The single decisions: every text from the memo, but the first of each text the
     # lane left out (which the single path then remembers).
-    assert snap.text_memo.hits == hits + in_batch + len(events) - (len(texts) - len(in_memo))
-    assert sum(1 for d in expected if d.matches) >= len(events) // 2  # the texts bite
+    assert snap.text_memo.hits == hits + in_batch + len(events) - len(folded_alone)
+    assert sum(1 for d in expected if d.matches) >= len(events) // 4  # the texts bite
 
 
 def test_texts_that_normalize_alike_quote_their_own_text(snap: Snapshot) -> None:
@@ -352,7 +354,7 @@ for e in events:
 snap.text_memo.clear()
 decide_batch(snap, events * 3, state)
 decide_batch(snap, events[:2], state)
-decide_batch(snap, [e for e in events if type(e) is MessageEvent] * 4, state)  # the SMS lane
+decide_batch(snap, [e for e in events if type(e) is MessageEvent] * 8, state)  # the SMS lane
 after = signatures()
 print(json.dumps({k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}))
 '''

@@ -149,7 +149,7 @@ def test_the_lane_decides_as_the_general_path(snap: Snapshot,
     lane_state, general_state = runtimes
     start = int(time.time() * 1000) - 30_000
     lane_seen: dict[str, int] = {}
-    for size in (16, 17, 64, 200, 333):
+    for size in (64, 65, 100, 200, 333):
         events = _batch(rng, size, start)
         start += size
         lane = decide_batch(snap, events, lane_state)
@@ -207,7 +207,7 @@ def test_a_batch_of_sms_takes_the_lane_and_others_do_not(snap: Snapshot) -> None
 def test_a_bad_event_is_named_and_nothing_is_counted(snap: Snapshot, field: str, value: object,
                                                      where: str) -> None:
     state = _state()
-    events = _batch(random.Random(2), 40, int(time.time() * 1000))
+    events = _batch(random.Random(2), 80, int(time.time() * 1000))
     bad = events[7]
     fields = {f: getattr(bad, f) for f in ("message_id", "sender", "recipient", "text",
                                            "ingress", "timestamp_ms")}
@@ -221,7 +221,7 @@ def test_a_bad_event_is_named_and_nothing_is_counted(snap: Snapshot, field: str,
 
 def test_an_event_from_the_future_is_refused_before_anything_is_counted(snap: Snapshot) -> None:
     state = _state()
-    events = _batch(random.Random(3), 40, int(time.time() * 1000))
+    events = _batch(random.Random(3), 80, int(time.time() * 1000))
     events[5] = MessageEvent("late", "13912345678", "13800138000", "hi", Ingress.DOMESTIC,
                              int(time.time() * 1000) + 3_600_000)
     with pytest.raises(EventError, match="ahead of the server clock"):

@@ -266,10 +266,14 @@ def _fold(snapshot: Snapshot, cols: Columns) -> tuple[npt.NDArray[np.bool_], Fol
     makes them cheap. The texts a context rule rewrites (fold outcome CONTEXT or
     SPECIAL) get the context kernel one by one, as ``BatchNormalizer.normalize_many``
     applies it."""
-    groups: dict[str, list[int]] = {}
-    for i, (text, plain) in enumerate(zip(cols.texts, cols.plain.tolist(), strict=True)):
-        if plain:
-            groups.setdefault(text, []).append(i)
+    groups: dict[str, list[int]]
+    if len(dict.fromkeys(cols.texts)) == len(cols.texts) and cols.plain.all():
+        groups = {text: [i] for i, text in enumerate(cols.texts)}  # no text repeats
+    else:
+        groups = {}
+        for i, (text, plain) in enumerate(zip(cols.texts, cols.plain.tolist(), strict=True)):
+            if plain:
+                groups.setdefault(text, []).append(i)
     simple = np.zeros(len(cols.texts), dtype=np.bool_)
     recall, complete = snapshot.text_memo.lookup(), _complete(snapshot)
     remembered = []

@@ -218,9 +218,8 @@ def test_repeated_texts_are_prepared_once_and_decided_the_same(
     """A campaign repeats its text: the snapshot's text memo prepares each distinct text
     once, and a repeat (in the same batch, or later) is decided as if it were new.
 
-    Through the SMS lane (engine/smslane.py) a text with nothing to extract that the
-    batch fold normalizes is folded and scanned again instead (cheaper than
-    remembering it): only the others pass through the memo."""
+    The same through the SMS lane (engine/smslane.py): a batch that repeats texts has
+    its simple texts remembered with their keyword matches too."""
     if not lane:
         monkeypatch.setattr(sys.modules["engine.decide"], "LANE_MIN_EVENTS", 10**9)
     plain = ["今晚一起吃饭吗", "兼职刷 单，日结佣金", "明天见", "收到，谢谢", "会议改到三点",
@@ -234,19 +233,14 @@ def test_repeated_texts_are_prepared_once_and_decided_the_same(
         snap.text_memo.clear()
         return decide(snap, event)
 
-    folded_alone = set(plain) if lane else set()
-    in_memo = [t for t in texts if t not in folded_alone]
     expected = [fresh(e) for e in events]
     snap.text_memo.clear()
     assert decide_batch(snap, events) == expected  # duplicates within one batch
-    assert sorted(snap.text_memo._entries) == sorted(in_memo)
+    assert sorted(snap.text_memo._entries) == sorted(texts)
     hits = snap.text_memo.hits
     assert decide_batch(snap, events) == expected  # every text from the memo
     assert [decide(snap, e) for e in events] == expected
-    in_batch = sum(1 for e in events if e.text in in_memo)
-    # The single decisions: every text from the memo, but the first of each text the
-    # lane left out (which the single path then remembers).
-    assert snap.text_memo.hits == hits + in_batch + len(events) - len(folded_alone)
+    assert snap.text_memo.hits == hits + 2 * len(events)
     assert sum(1 for d in expected if d.matches) >= len(events) // 4  # the texts bite
 
 

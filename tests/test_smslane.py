@@ -182,6 +182,26 @@ def test_repeated_texts_and_the_text_memo_change_nothing(snap: Snapshot,
     assert _general(snap, events, general_state) == again
 
 
+def test_simple_texts_are_remembered_only_when_the_batch_repeats_texts(
+        snap: Snapshot) -> None:
+    """Without a repeated text, remembering the simple ones would cost more than it
+    could save; a campaign's batch remembers them (with their keyword matches), and its
+    next batch takes them from the memo."""
+    plain = ["今晚一起吃饭吗", "明天见", "兼职刷单日结佣金", "会议改到三点", "刷*单 安 全 账 户"]
+    unique = [MessageEvent(f"u{i}", f"139{i:08d}", "13800138000", f"{plain[i % 5]} {i}")
+              for i in range(80)]
+    snap.text_memo.clear()
+    decide_batch(snap, unique, None)
+    assert len(snap.text_memo) == 0
+    campaign = [MessageEvent(f"c{i}", f"139{i:08d}", "13800138000", plain[i % 5])
+                for i in range(80)]
+    first = decide_batch(snap, campaign, None)
+    assert sorted(snap.text_memo._entries) == sorted(plain)
+    hits = snap.text_memo.hits
+    assert decide_batch(snap, campaign, None) == first
+    assert snap.text_memo.hits == hits + len(campaign)
+
+
 def _stages(snap: Snapshot, events: list[MessageEvent] | list[object]) -> dict[str, float]:
     seconds: dict[str, float] = {}
     decide_batch(snap, events, None, stage_seconds=seconds)  # type: ignore[arg-type]

@@ -144,14 +144,8 @@ def assemble(event_id: str, matches: Sequence[Match], shadow_matches: Sequence[M
     if len(matches) == 1 and not shadow_matches:
         # The usual matched event (one keyword list, one number list): no bookkeeping.
         (m,) = matches
-        rule_action = m.action
-        if rule_action != "allow":
-            if rule_action == "block" or m.score >= snapshot.thresholds.block:
-                action = Action.BLOCK
-            elif rule_action == "flag" or m.score >= snapshot.thresholds.flag:
-                action = Action.FLAG
-            else:
-                action = Action.PASS
+        if m.action != "allow":
+            action = _action(m.action == "block", m.action == "flag", m.score, snapshot)
             return Decision(event_id, action, m.score, snapshot.version, (m,), ())
     # One pass over the matches for both outcomes (a generator for the allows cost
     # about as much as the scoring loop).
@@ -175,13 +169,17 @@ def assemble(event_id: str, matches: Sequence[Match], shadow_matches: Sequence[M
     shadow = tuple(shadow_matches)
     if party_allow:
         return Decision(event_id, Action.PASS, 0, snapshot.version, tuple(party_allow), shadow)
+    return Decision(event_id, _action(blocked, flagged, score, snapshot), score,
+                    snapshot.version, tuple(matches), shadow)
+
+
+def _action(blocked: bool, flagged: bool, score: int, snapshot: Snapshot) -> Action:
+    """A block or flag match, else the score against the snapshot's thresholds."""
     if blocked or score >= snapshot.thresholds.block:
-        action = Action.BLOCK
-    elif flagged or score >= snapshot.thresholds.flag:
-        action = Action.FLAG
-    else:
-        action = Action.PASS
-    return Decision(event_id, action, score, snapshot.version, tuple(matches), shadow)
+        return Action.BLOCK
+    if flagged or score >= snapshot.thresholds.flag:
+        return Action.FLAG
+    return Action.PASS
 
 
 Lap = Callable[[str], None]  # ends the stage named, starts the next (decide_batch's timing)

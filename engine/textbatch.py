@@ -246,13 +246,8 @@ class BatchNormalizer:
     def from_fold(self, text: str, folded: UInt32Array, kind: int) -> Normalized:
         """What :meth:`normalize_many` makes of ``text`` given its fold: its folded code
         points and its outcome (``fold_batch``'s)."""
-        if kind == UNCHANGED:
-            return Normalized(text, range(len(text)), (), len(text))
-        if kind == FOLDED:
-            return _same_offsets(text, folded)[0]
-        if kind in (CONTEXT, SPECIAL):
-            return self._context(text, folded, self._classes)[0]
-        return self._exact(text)[0]
+        fast = self._finish_fold(text, folded, folded, kind, self._classes)
+        return fast[0] if fast is not None else self._exact(text)[0]
 
     def _context(self, text: str, folded: UInt32Array, classes: UInt8Array
                  ) -> tuple[Normalized, UInt32Array]:

@@ -503,10 +503,6 @@ class VelocityMatcher:
         rows keys, kinds, aux, times. Built column by column as lists and converted once
         (numpy's per-element writes, or a call per event, cost more than the kernel)."""
         now = time.time_ns() // 1_000_000
-        times = [ctx.event.timestamp_ms or now for ctx in contexts]
-        if max(times) > now + MAX_FUTURE_MS or min(times) < now - MAX_AGE_MS:
-            for ctx in contexts:
-                self._event_row(ctx, now)  # raises, naming the first event out of range
         kinds = [ctx.kind for ctx in contexts]
         # Alphanumeric senders have no number key (0: not counted); see _event_row.
         keys = [ctx.numbers.get("sender" if kind == "message" else "caller", 0)
@@ -515,7 +511,13 @@ class VelocityMatcher:
                else ctx.event.duration_ms  # type: ignore[union-attr]  # call_ended
                for ctx, kind in zip(contexts, kinds, strict=True)]
         codes = [_EVENT_CODES.get(kind, -1) for kind in kinds]
-        return keys, np.array((keys, codes, aux, times), dtype=np.int64)
+        table = _kernel_rows(keys, codes, aux, [ctx.event.timestamp_ms for ctx in contexts],
+                             now)
+        if table is None:
+            for ctx in contexts:
+                self._event_row(ctx, now)  # raises, naming the first event out of range
+            raise AssertionError("a time out of range that no event has")  # pragma: no cover
+        return keys, table
 
     def _match_few(self, contexts: Sequence[EventContext], state: VelocityState,
                    shadow: bool) -> None:
@@ -612,12 +614,18 @@ def message_rows(keys: list[int], times_ms: list[int]) -> I64 | None:
     senders' keys (0: an alphanumeric sender, not counted) and times (0: now). None when
     a time is out of range: the general path then refuses the batch, naming the event
     (:meth:`VelocityMatcher._arrays`), before anything is counted."""
-    now = time.time_ns() // 1_000_000
+    n = len(keys)
+    return _kernel_rows(keys, [vk.EV_MESSAGE] * n, [0] * n, times_ms, time.time_ns() // 1_000_000)
+
+
+def _kernel_rows(keys: list[int], codes: list[int], aux: list[int], times_ms: list[int],
+                 now: int) -> I64 | None:
+    """The kernel's input rows from its columns, times of 0 read as ``now``; None when a
+    time is out of range (more than MAX_FUTURE_MS ahead of ``now``, MAX_AGE_MS behind)."""
     times = [t or now for t in times_ms]
     if max(times) > now + MAX_FUTURE_MS or min(times) < now - MAX_AGE_MS:
         return None
-    n = len(keys)
-    return np.array((keys, [vk.EV_MESSAGE] * n, [0] * n, times), dtype=np.int64)
+    return np.array((keys, codes, aux, times), dtype=np.int64)
 
 
 def _over(compiled: _CompiledRule, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:

@@ -22,6 +22,7 @@ from engine.snapshot import Snapshot
 from engine.velocity import VelocityConfig, VelocityState
 from rules import DEFAULT_RULESET_DIR, EventError, load_ruleset
 from rules.phone import number_key
+from tests.rulesets import number_list_rule
 
 DECIDE = sys.modules["engine.decide"]  # the module (``engine.decide`` is also the function)
 
@@ -45,23 +46,6 @@ category = "test"
 shadow = true
 
 [[rule]]
-id = "test.num.shadow"
-kind = "number_list"
-action = "flag"
-file = "lists/test_shadow_numbers.txt"
-applies_to = ["sender", "recipient", "text"]
-category = "test"
-shadow = true
-
-[[rule]]
-id = "test.num.allow_recipient"
-kind = "number_list"
-action = "allow"
-file = "lists/test_allow_numbers.txt"
-applies_to = ["recipient"]
-category = "test"
-
-[[rule]]
 id = "test.velocity.shadow"
 kind = "velocity"
 action = "block"
@@ -71,6 +55,11 @@ threshold = 5
 category = "test"
 shadow = true
 """
+
+EXTRA_RULES += number_list_rule("test.num.shadow", "flag", "lists/test_shadow_numbers.txt",
+                                '"sender", "recipient", "text"', shadow=True)
+EXTRA_RULES += number_list_rule("test.num.allow_recipient", "allow",
+                                "lists/test_allow_numbers.txt", '"recipient"')
 
 SHADOW_NUMBERS = ["13900000001", "176*"]
 ALLOWED_RECIPIENT = "13700000009"
